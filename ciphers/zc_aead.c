@@ -1,0 +1,425 @@
+/*
+ * The AEAD message engine shared by AES-GCM and ChaCha20-Poly1305: ctx
+ * lifecycle, init, streaming update/final with AAD buffering, and the
+ * one-shot path TLS records take. Semantics follow OpenSSL's default
+ * provider; where the default would emit output it cannot vouch for
+ * (ChaCha20-Poly1305 with no nonce, after final, or decrypt final without a
+ * tag) we refuse instead.
+ */
+#include "config.h"
+
+#include <string.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include "internal.h"
+#include "zc_err.h"
+#include "zc_stats.h"
+
+/* SP 800-38D: at most 2^39 - 256 bits of plaintext per GCM invocation. */
+#define ZC_GCM_MAX_DATA   ((UINT64_C(1) << 36) - 32)
+/* RFC 8439: a 32-bit block counter starting at 1. */
+#define ZC_CHACHA_MAX_DATA (((UINT64_C(1) << 32) - 1) * 64)
+
+static zc_aead_ctx *zc_aead_alloc(void)
+{
+    void *base = OPENSSL_zalloc(sizeof(zc_aead_ctx) + 63);
+    zc_aead_ctx *ctx;
+
+    if (base == NULL)
+        return NULL;
+    ctx = (zc_aead_ctx *)(((uintptr_t)base + 63) & ~(uintptr_t)63);
+    ctx->alloc_base = base;
+    return ctx;
+}
+
+static void zc_aead_release(zc_aead_ctx *ctx)
+{
+    void *base = ctx->alloc_base;
+
+    OPENSSL_free(ctx->aad_heap);
+    /* Key copy, round keys, hash key, IVs and tags: wipe the lot. */
+    OPENSSL_clear_free(base, sizeof(zc_aead_ctx) + 63);
+}
+
+void *zc_aead_newctx(void *vprovctx, const zc_aead_kind *kind)
+{
+    zc_provctx *provctx = vprovctx;
+    zc_aead_ctx *ctx;
+
+    if ((ctx = zc_aead_alloc()) == NULL) {
+        ZC_raise(provctx->handle, ZC_R_MALLOC_FAILURE, "new %s context",
+                 zc_alg_name(kind->alg));
+        return NULL;
+    }
+    zc_prov_thread_enter(provctx);
+    ctx->provctx = provctx;
+    ctx->kind = kind;
+    ctx->backend = provctx->backend;
+    ctx->ops = provctx->backend->aead[kind->alg];
+    ctx->ivlen = kind->family == ZC_FAMILY_GCM ? 12 : ZC_CHACHA_IV_LEN;
+    ctx->phase = ZC_MSG_NO_IV;
+    return ctx;
+}
+
+void zc_aead_freectx(void *vctx)
+{
+    if (vctx != NULL)
+        zc_aead_release(vctx);
+}
+
+void *zc_aead_dupctx(void *vctx)
+{
+    zc_aead_ctx *src = vctx, *dst;
+
+    if ((dst = zc_aead_alloc()) == NULL) {
+        ZC_CTX_RAISE(src, ZC_R_MALLOC_FAILURE, "duplicating a context");
+        return NULL;
+    }
+    void *base = dst->alloc_base;
+    /* Backend state holds no pointers (contract in zc_backend.h), and both
+     * contexts are 64-byte aligned, so a byte copy is a faithful clone. */
+    memcpy(dst, src, sizeof(*dst));
+    dst->alloc_base = base;
+    dst->aad_heap = NULL;
+    dst->aad_cap = 0;
+    if (src->aad_heap != NULL) {
+        if ((dst->aad_heap = OPENSSL_memdup(src->aad_heap, src->aad_cap)) == NULL) {
+            zc_aead_release(dst);
+            ZC_CTX_RAISE(src, ZC_R_MALLOC_FAILURE, "duplicating AAD");
+            return NULL;
+        }
+        dst->aad_cap = src->aad_cap;
+    }
+    return dst;
+}
+
+int zc_aead_rand(zc_aead_ctx *ctx, unsigned char *buf, size_t len)
+{
+    if (RAND_bytes_ex(NULL, buf, len, 0) <= 0) {
+        ZC_CTX_RAISE(ctx, ZC_R_RAND_FAILURE, "generating %zu IV bytes", len);
+        return 0;
+    }
+    return 1;
+}
+
+void zc_aead_msg_arm(zc_aead_ctx *ctx)
+{
+    memcpy(ctx->msg_iv, ctx->iv, ctx->ivlen);
+    ctx->aad_len = 0;
+    ctx->data_len = 0;
+    ctx->phase = ZC_MSG_READY;
+}
+
+int zc_aead_key_install(zc_aead_ctx *ctx, const unsigned char *key, size_t keylen)
+{
+    if (keylen != ctx->kind->keylen) {
+        ZC_CTX_RAISE(ctx, ZC_R_INVALID_KEY_LENGTH, "%s needs a %zu-byte key, got %zu",
+                     zc_alg_name(ctx->kind->alg), ctx->kind->keylen, keylen);
+        return 0;
+    }
+    ctx->tls_enc_records = 0;
+    /* Re-keying with the key we hold (openssl speed, some TLS stacks) must
+     * not redo key expansion; compare in constant time, it is a secret. */
+    if (ctx->key_set && CRYPTO_memcmp(ctx->key, key, keylen) == 0)
+        return 1;
+    ctx->key_set = 0;
+    if (!ctx->ops->key_setup(ctx->key_state, key)) {
+        OPENSSL_cleanse(ctx->key_state, sizeof(ctx->key_state));
+        zc_stats_count_error(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg);
+        ZC_CTX_RAISE(ctx, ZC_R_BACKEND_FAILURE, "%s key setup on backend %s",
+                     zc_alg_name(ctx->kind->alg), ctx->backend->name);
+        return 0;
+    }
+    memcpy(ctx->key, key, keylen);
+    ctx->key_set = 1;
+    return 1;
+}
+
+int zc_aead_set_iv(zc_aead_ctx *ctx, const unsigned char *iv, size_t ivlen)
+{
+    size_t max = ctx->kind->family == ZC_FAMILY_GCM ? ZC_GCM_IV_MAX : ZC_CHACHA_IV_LEN;
+    size_t min = ctx->kind->family == ZC_FAMILY_GCM ? 1 : ZC_CHACHA_IV_LEN;
+
+    if (ivlen < min || ivlen > max) {
+        ZC_CTX_RAISE(ctx, ZC_R_INVALID_IV_LENGTH, "%s IV length %zu (allowed %zu..%zu)",
+                     zc_alg_name(ctx->kind->alg), ivlen, min, max);
+        return 0;
+    }
+    ctx->ivlen = ivlen;
+    memcpy(ctx->iv, iv, ivlen);
+    ctx->iv_gen_rand = 0;
+    ctx->tls_aad_set = 0;
+    zc_aead_msg_arm(ctx);
+    return 1;
+}
+
+static int zc_aead_init(zc_aead_ctx *ctx, const unsigned char *key, size_t keylen,
+                        const unsigned char *iv, size_t ivlen,
+                        const OSSL_PARAM params[], int enc)
+{
+    ctx->enc = enc;
+    if (iv != NULL && !zc_aead_set_iv(ctx, iv, ivlen))
+        return 0;
+    if (key != NULL && !zc_aead_key_install(ctx, key, keylen))
+        return 0;
+    return zc_aead_set_ctx_params(ctx, params);
+}
+
+int zc_aead_einit(void *vctx, const unsigned char *key, size_t keylen,
+                  const unsigned char *iv, size_t ivlen, const OSSL_PARAM params[])
+{
+    return zc_aead_init(vctx, key, keylen, iv, ivlen, params, 1);
+}
+
+int zc_aead_dinit(void *vctx, const unsigned char *key, size_t keylen,
+                  const unsigned char *iv, size_t ivlen, const OSSL_PARAM params[])
+{
+    return zc_aead_init(vctx, key, keylen, iv, ivlen, params, 0);
+}
+
+int zc_aead_iv_materialize(zc_aead_ctx *ctx)
+{
+    if (ctx->phase != ZC_MSG_NO_IV)
+        return 1;
+    if (ctx->tls_aad_set || !ctx->enc || ctx->kind->family != ZC_FAMILY_GCM
+        || ctx->ivlen < 12) {
+        ZC_CTX_RAISE(ctx, ZC_R_IV_NOT_SET, "%s", zc_alg_name(ctx->kind->alg));
+        return 0;
+    }
+    if (!zc_aead_rand(ctx, ctx->iv, ctx->ivlen))
+        return 0;
+    ctx->iv_gen_rand = 1;
+    zc_aead_msg_arm(ctx);
+    return 1;
+}
+
+/*
+ * Brings the message to a state where input is allowed: a key, an IV (GCM
+ * encrypt draws a random 96-bit+ IV like the default provider), not done.
+ */
+static int zc_aead_msg_ready(zc_aead_ctx *ctx)
+{
+    if (!ctx->key_set) {
+        ZC_CTX_RAISE(ctx, ZC_R_KEY_NOT_SET, "%s", zc_alg_name(ctx->kind->alg));
+        return 0;
+    }
+    if (ctx->phase == ZC_MSG_DONE) {
+        ZC_CTX_RAISE(ctx, ZC_R_MESSAGE_FINISHED, "%s", zc_alg_name(ctx->kind->alg));
+        return 0;
+    }
+    return zc_aead_iv_materialize(ctx);
+}
+
+static unsigned char *zc_aead_aad_buf(zc_aead_ctx *ctx)
+{
+    return ctx->aad_heap != NULL ? ctx->aad_heap : ctx->aad_inline;
+}
+
+static int zc_aead_aad_append(zc_aead_ctx *ctx, const unsigned char *in, size_t inl)
+{
+    size_t need = ctx->aad_len + inl;
+
+    if (need < ctx->aad_len) {
+        ZC_CTX_RAISE(ctx, ZC_R_MESSAGE_TOO_LONG, "AAD length overflow");
+        return 0;
+    }
+    if (need > ZC_AAD_INLINE && need > ctx->aad_cap) {
+        size_t cap = ctx->aad_cap ? ctx->aad_cap : 256;
+        unsigned char *p;
+
+        while (cap < need)
+            cap *= 2;
+        if ((p = OPENSSL_realloc(ctx->aad_heap, cap)) == NULL) {
+            ZC_CTX_RAISE(ctx, ZC_R_MALLOC_FAILURE, "buffering %zu bytes of AAD", need);
+            return 0;
+        }
+        if (ctx->aad_heap == NULL)
+            memcpy(p, ctx->aad_inline, ctx->aad_len);
+        ctx->aad_heap = p;
+        ctx->aad_cap = cap;
+    }
+    memcpy(zc_aead_aad_buf(ctx) + ctx->aad_len, in, inl);
+    ctx->aad_len = need;
+    return 1;
+}
+
+/* Hands IV and the buffered AAD to the backend: data can flow. */
+static int zc_aead_msg_begin(zc_aead_ctx *ctx)
+{
+    if (ctx->phase == ZC_MSG_DATA)
+        return 1;
+    if (!ctx->ops->msg_start(ctx->key_state, ctx->msg_state, ctx->msg_iv, ctx->ivlen,
+                             zc_aead_aad_buf(ctx), ctx->aad_len)) {
+        zc_stats_count_error(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg);
+        ZC_CTX_RAISE(ctx, ZC_R_BACKEND_FAILURE, "%s message start on backend %s",
+                     zc_alg_name(ctx->kind->alg), ctx->backend->name);
+        return 0;
+    }
+    ctx->phase = ZC_MSG_DATA;
+    return 1;
+}
+
+static int zc_aead_stream(zc_aead_ctx *ctx, unsigned char *out, size_t *outl,
+                          const unsigned char *in, size_t inl)
+{
+    uint64_t limit = ctx->kind->family == ZC_FAMILY_GCM ? ZC_GCM_MAX_DATA
+                                                       : ZC_CHACHA_MAX_DATA;
+
+    *outl = 0;
+    if (!zc_aead_msg_ready(ctx))
+        return 0;
+    if (out == NULL) {
+        if (ctx->phase == ZC_MSG_DATA) {
+            ZC_CTX_RAISE(ctx, ZC_R_AAD_AFTER_DATA, "%s", zc_alg_name(ctx->kind->alg));
+            return 0;
+        }
+        if (!zc_aead_aad_append(ctx, in, inl))
+            return 0;
+        ctx->phase = ZC_MSG_AAD;
+        *outl = inl;
+        return 1;
+    }
+    if (inl > limit - ctx->data_len) {
+        ZC_CTX_RAISE(ctx, ZC_R_MESSAGE_TOO_LONG, "%s message over %llu bytes",
+                     zc_alg_name(ctx->kind->alg), (unsigned long long)limit);
+        return 0;
+    }
+    if (!zc_aead_msg_begin(ctx))
+        return 0;
+    if (!ctx->ops->msg_update(ctx->key_state, ctx->msg_state, out, in, inl, ctx->enc)) {
+        zc_stats_count_error(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg);
+        ZC_CTX_RAISE(ctx, ZC_R_BACKEND_FAILURE, "%s update on backend %s",
+                     zc_alg_name(ctx->kind->alg), ctx->backend->name);
+        return 0;
+    }
+    ctx->data_len += inl;
+    *outl = inl;
+    return 1;
+}
+
+int zc_aead_update(void *vctx, unsigned char *out, size_t *outl, size_t outsize,
+                   const unsigned char *in, size_t inl)
+{
+    zc_aead_ctx *ctx = vctx;
+
+    if (inl == 0) {
+        *outl = 0;
+        return 1;
+    }
+    if (out != NULL && outsize < inl) {
+        ZC_CTX_RAISE(ctx, ZC_R_OUTPUT_TOO_SMALL, "need %zu bytes, have %zu", inl, outsize);
+        return 0;
+    }
+    if (ctx->tls_aad_set)
+        return zc_tls_record(ctx, out, outl, in, inl);
+    return zc_aead_stream(ctx, out, outl, in, inl);
+}
+
+static int zc_aead_finish(zc_aead_ctx *ctx)
+{
+    unsigned char computed[ZC_TAG_LEN];
+    int ok = 0;
+
+    if (ctx->tls_aad_set) {
+        ZC_CTX_RAISE(ctx, ZC_R_INVALID_TLS_RECORD, "final called on a TLS record");
+        return 0;
+    }
+    if (!zc_aead_msg_ready(ctx))
+        return 0;
+    if (!ctx->enc && ctx->taglen == 0) {
+        ZC_CTX_RAISE(ctx, ZC_R_TAG_NOT_SET, "%s", zc_alg_name(ctx->kind->alg));
+        return 0;
+    }
+    if (!zc_aead_msg_begin(ctx))
+        return 0;
+    /* Whatever happens below, this IV is spent. */
+    ctx->phase = ZC_MSG_DONE;
+    if (!ctx->ops->msg_finish(ctx->key_state, ctx->msg_state, computed, ctx->enc)) {
+        zc_stats_count_error(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg);
+        ZC_CTX_RAISE(ctx, ZC_R_BACKEND_FAILURE, "%s final on backend %s",
+                     zc_alg_name(ctx->kind->alg), ctx->backend->name);
+        goto err;
+    }
+    if (ctx->enc) {
+        memcpy(ctx->tag, computed, ZC_TAG_LEN);
+        ctx->tag_ready = 1;
+        if (ctx->kind->family == ZC_FAMILY_GCM)
+            ctx->taglen = ZC_TAG_LEN;
+    } else if (CRYPTO_memcmp(computed, ctx->tag, ctx->taglen) != 0) {
+        zc_stats_count_tag_failure(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg);
+        ZC_CTX_RAISE(ctx, ZC_R_TAG_MISMATCH, "%s", zc_alg_name(ctx->kind->alg));
+        goto err;
+    }
+    zc_stats_count_op(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg, ctx->data_len);
+    ok = 1;
+err:
+    OPENSSL_cleanse(computed, sizeof(computed));
+    OPENSSL_cleanse(ctx->msg_state, sizeof(ctx->msg_state));
+    return ok;
+}
+
+int zc_aead_final(void *vctx, unsigned char *out, size_t *outl, size_t outsize)
+{
+    *outl = 0;
+    return zc_aead_finish(vctx);
+}
+
+/*
+ * EVP_Cipher() entry. GCM mirrors the default provider: NULL input is final,
+ * and the reported length is the input length. ChaCha20-Poly1305 behaves as
+ * update there too.
+ */
+int zc_aead_cipher(void *vctx, unsigned char *out, size_t *outl, size_t outsize,
+                   const unsigned char *in, size_t inl)
+{
+    zc_aead_ctx *ctx = vctx;
+
+    if (ctx->kind->family != ZC_FAMILY_GCM)
+        return zc_aead_update(vctx, out, outl, outsize, in, inl);
+    if (in == NULL)
+        return zc_aead_final(vctx, out, outl, outsize);
+    if (out != NULL && outsize < inl) {
+        ZC_CTX_RAISE(ctx, ZC_R_OUTPUT_TOO_SMALL, "need %zu bytes, have %zu", inl, outsize);
+        return 0;
+    }
+    if (!(ctx->tls_aad_set ? zc_tls_record(ctx, out, outl, in, inl)
+                           : zc_aead_stream(ctx, out, outl, in, inl)))
+        return 0;
+    *outl = inl;
+    return 1;
+}
+
+int zc_aead_oneshot(zc_aead_ctx *ctx, const unsigned char *nonce, size_t noncelen,
+                    const unsigned char *aad, size_t aadlen,
+                    unsigned char *out, const unsigned char *in, size_t len,
+                    unsigned char *tag_out, const unsigned char *tag_in)
+{
+    const zc_aead_ops *ops = ctx->ops;
+    unsigned char computed[ZC_TAG_LEN];
+    int ok = 0;
+
+    if (!ops->msg_start(ctx->key_state, ctx->msg_state, nonce, noncelen, aad, aadlen)
+        || !ops->msg_update(ctx->key_state, ctx->msg_state, out, in, len, ctx->enc)
+        || !ops->msg_finish(ctx->key_state, ctx->msg_state, computed, ctx->enc)) {
+        zc_stats_count_error(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg);
+        ZC_CTX_RAISE(ctx, ZC_R_BACKEND_FAILURE, "%s record on backend %s",
+                     zc_alg_name(ctx->kind->alg), ctx->backend->name);
+        if (!ctx->enc)
+            OPENSSL_cleanse(out, len);
+        goto err;
+    }
+    if (ctx->enc) {
+        memcpy(tag_out, computed, ZC_TAG_LEN);
+    } else if (CRYPTO_memcmp(computed, tag_in, ZC_TAG_LEN) != 0) {
+        /* Never hand back plaintext that failed authentication. */
+        OPENSSL_cleanse(out, len);
+        zc_stats_count_tag_failure(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg);
+        ZC_CTX_RAISE(ctx, ZC_R_TAG_MISMATCH, "%s TLS record", zc_alg_name(ctx->kind->alg));
+        goto err;
+    }
+    zc_stats_count_op(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg, len);
+    ok = 1;
+err:
+    OPENSSL_cleanse(computed, sizeof(computed));
+    return ok;
+}

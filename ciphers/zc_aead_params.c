@@ -1,0 +1,309 @@
+/*
+ * Algorithm and context parameters. The lists and rules mirror OpenSSL's
+ * default provider, because EVP and libssl probe them: blocksize 1, ivlen 12,
+ * mode and the aead/custom-iv flags are cached by EVP at fetch time, and
+ * keys we do not know must be accepted (libssl sends tls-version,
+ * tls-mac-size; EVP re-sends padding on every init).
+ */
+#include "config.h"
+
+#include <string.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include "internal.h"
+#include "zc_err.h"
+
+static const OSSL_PARAM zc_alg_gettable[] = {
+    OSSL_PARAM_uint(OSSL_CIPHER_PARAM_MODE, NULL),
+    OSSL_PARAM_size_t(OSSL_CIPHER_PARAM_KEYLEN, NULL),
+    OSSL_PARAM_size_t(OSSL_CIPHER_PARAM_IVLEN, NULL),
+    OSSL_PARAM_size_t(OSSL_CIPHER_PARAM_BLOCK_SIZE, NULL),
+    OSSL_PARAM_int(OSSL_CIPHER_PARAM_AEAD, NULL),
+    OSSL_PARAM_int(OSSL_CIPHER_PARAM_CUSTOM_IV, NULL),
+    OSSL_PARAM_int(OSSL_CIPHER_PARAM_CTS, NULL),
+    OSSL_PARAM_int(OSSL_CIPHER_PARAM_TLS1_MULTIBLOCK, NULL),
+    OSSL_PARAM_int(OSSL_CIPHER_PARAM_HAS_RAND_KEY, NULL),
+    OSSL_PARAM_END
+};
+
+const OSSL_PARAM *zc_aead_gettable_params(void *provctx)
+{
+    return zc_alg_gettable;
+}
+
+/* Static answers only: EVP calls this while fetching. */
+int zc_aead_get_alg_params(const zc_aead_kind *kind, OSSL_PARAM params[])
+{
+    unsigned int mode = kind->family == ZC_FAMILY_GCM ? EVP_CIPH_GCM_MODE : 0;
+    OSSL_PARAM *p;
+
+    if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_MODE)) != NULL
+        && !OSSL_PARAM_set_uint(p, mode))
+        return 0;
+    if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_KEYLEN)) != NULL
+        && !OSSL_PARAM_set_size_t(p, kind->keylen))
+        return 0;
+    if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_IVLEN)) != NULL
+        && !OSSL_PARAM_set_size_t(p, 12))
+        return 0;
+    /* 1, not 0: EVP's update rejects a zero block size. */
+    if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_BLOCK_SIZE)) != NULL
+        && !OSSL_PARAM_set_size_t(p, 1))
+        return 0;
+    if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_AEAD)) != NULL
+        && !OSSL_PARAM_set_int(p, 1))
+        return 0;
+    if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_CUSTOM_IV)) != NULL
+        && !OSSL_PARAM_set_int(p, 1))
+        return 0;
+    if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_CTS)) != NULL
+        && !OSSL_PARAM_set_int(p, 0))
+        return 0;
+    if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_TLS1_MULTIBLOCK)) != NULL
+        && !OSSL_PARAM_set_int(p, 0))
+        return 0;
+    if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_HAS_RAND_KEY)) != NULL
+        && !OSSL_PARAM_set_int(p, 0))
+        return 0;
+    return 1;
+}
+
+static const OSSL_PARAM zc_gcm_gettable_ctx[] = {
+    OSSL_PARAM_size_t(OSSL_CIPHER_PARAM_KEYLEN, NULL),
+    OSSL_PARAM_size_t(OSSL_CIPHER_PARAM_IVLEN, NULL),
+    OSSL_PARAM_size_t(OSSL_CIPHER_PARAM_AEAD_TAGLEN, NULL),
+    OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_IV, NULL, 0),
+    OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_UPDATED_IV, NULL, 0),
+    OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, NULL, 0),
+    OSSL_PARAM_size_t(OSSL_CIPHER_PARAM_AEAD_TLS1_AAD_PAD, NULL),
+    OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TLS1_GET_IV_GEN, NULL, 0),
+    OSSL_PARAM_END
+};
+
+/* keylen is listed so a wrong EVP_CIPHER_CTX_set_key_length reaches us and
+ * gets a zcrypto error rather than a generic EVP one. */
+static const OSSL_PARAM zc_gcm_settable_ctx[] = {
+    OSSL_PARAM_size_t(OSSL_CIPHER_PARAM_KEYLEN, NULL),
+    OSSL_PARAM_size_t(OSSL_CIPHER_PARAM_AEAD_IVLEN, NULL),
+    OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, NULL, 0),
+    OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TLS1_AAD, NULL, 0),
+    OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TLS1_IV_FIXED, NULL, 0),
+    OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TLS1_SET_IV_INV, NULL, 0),
+    OSSL_PARAM_END
+};
+
+static const OSSL_PARAM zc_chacha_gettable_ctx[] = {
+    OSSL_PARAM_size_t(OSSL_CIPHER_PARAM_KEYLEN, NULL),
+    OSSL_PARAM_size_t(OSSL_CIPHER_PARAM_IVLEN, NULL),
+    OSSL_PARAM_size_t(OSSL_CIPHER_PARAM_AEAD_TAGLEN, NULL),
+    OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, NULL, 0),
+    OSSL_PARAM_size_t(OSSL_CIPHER_PARAM_AEAD_TLS1_AAD_PAD, NULL),
+    OSSL_PARAM_END
+};
+
+static const OSSL_PARAM zc_chacha_settable_ctx[] = {
+    OSSL_PARAM_size_t(OSSL_CIPHER_PARAM_KEYLEN, NULL),
+    OSSL_PARAM_size_t(OSSL_CIPHER_PARAM_IVLEN, NULL),
+    OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, NULL, 0),
+    OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TLS1_AAD, NULL, 0),
+    OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TLS1_IV_FIXED, NULL, 0),
+    OSSL_PARAM_END
+};
+
+const OSSL_PARAM *zc_aead_gettable_ctx_params(void *vctx, void *provctx)
+{
+    return zc_gcm_gettable_ctx;
+}
+
+const OSSL_PARAM *zc_aead_settable_ctx_params(void *vctx, void *provctx)
+{
+    return zc_gcm_settable_ctx;
+}
+
+const OSSL_PARAM *zc_chacha_gettable_ctx_params(void *vctx, void *provctx)
+{
+    return zc_chacha_gettable_ctx;
+}
+
+const OSSL_PARAM *zc_chacha_settable_ctx_params(void *vctx, void *provctx)
+{
+    return zc_chacha_settable_ctx;
+}
+
+#define ZC_PARAM_FAIL(ctx, p) \
+    (ZC_CTX_RAISE((ctx), ZC_R_BAD_PARAMETER, "parameter '%s'", (p)->key), 0)
+
+static int zc_get_iv_param(zc_aead_ctx *ctx, OSSL_PARAM *p)
+{
+    if (!zc_aead_iv_materialize(ctx))
+        return 0;
+    if (p->data != NULL && ctx->ivlen > p->data_size) {
+        ZC_CTX_RAISE(ctx, ZC_R_INVALID_IV_LENGTH, "'%s' buffer of %zu bytes for a %zu-byte IV",
+                     p->key, p->data_size, ctx->ivlen);
+        return 0;
+    }
+    if (!OSSL_PARAM_set_octet_string(p, ctx->iv, ctx->ivlen)
+        && !OSSL_PARAM_set_octet_ptr(p, &ctx->iv, ctx->ivlen))
+        return ZC_PARAM_FAIL(ctx, p);
+    return 1;
+}
+
+static int zc_get_tag_param(zc_aead_ctx *ctx, OSSL_PARAM *p)
+{
+    size_t sz;
+
+    if (p->data_type != OSSL_PARAM_OCTET_STRING)
+        return ZC_PARAM_FAIL(ctx, p);
+    if (!ctx->enc || !ctx->tag_ready) {
+        ZC_CTX_RAISE(ctx, ZC_R_TAG_NOT_READY, "%s", zc_alg_name(ctx->kind->alg));
+        return 0;
+    }
+    sz = p->data == NULL ? ZC_TAG_LEN : p->data_size;
+    if (sz == 0 || sz > ZC_TAG_LEN) {
+        ZC_CTX_RAISE(ctx, ZC_R_INVALID_TAG_LENGTH, "%zu (allowed 1..16)", sz);
+        return 0;
+    }
+    if (!OSSL_PARAM_set_octet_string(p, ctx->tag, sz))
+        return ZC_PARAM_FAIL(ctx, p);
+    return 1;
+}
+
+int zc_aead_get_ctx_params(void *vctx, OSSL_PARAM params[])
+{
+    zc_aead_ctx *ctx = vctx;
+    int gcm = ctx->kind->family == ZC_FAMILY_GCM;
+    OSSL_PARAM *p;
+
+    if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_IVLEN)) != NULL
+        && !OSSL_PARAM_set_size_t(p, ctx->ivlen))
+        return ZC_PARAM_FAIL(ctx, p);
+    if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_KEYLEN)) != NULL
+        && !OSSL_PARAM_set_size_t(p, ctx->kind->keylen))
+        return ZC_PARAM_FAIL(ctx, p);
+    if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_AEAD_TAGLEN)) != NULL) {
+        /* GCM reports the full tag until a shorter one is set; ChaCha
+         * reports what was set (0 before), as the default provider does. */
+        size_t taglen = gcm && ctx->taglen == 0 ? ZC_TAG_LEN : ctx->taglen;
+
+        if (!OSSL_PARAM_set_size_t(p, taglen))
+            return ZC_PARAM_FAIL(ctx, p);
+    }
+    if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_AEAD_TLS1_AAD_PAD)) != NULL
+        && !OSSL_PARAM_set_size_t(p, ctx->tls_aad_pad))
+        return ZC_PARAM_FAIL(ctx, p);
+    if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_AEAD_TAG)) != NULL
+        && !zc_get_tag_param(ctx, p))
+        return 0;
+    if (!gcm)
+        return 1;
+    if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_IV)) != NULL
+        && !zc_get_iv_param(ctx, p))
+        return 0;
+    if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_UPDATED_IV)) != NULL
+        && !zc_get_iv_param(ctx, p))
+        return 0;
+    if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_AEAD_TLS1_GET_IV_GEN)) != NULL) {
+        if (p->data == NULL || p->data_type != OSSL_PARAM_OCTET_STRING)
+            return ZC_PARAM_FAIL(ctx, p);
+        if (!zc_tls_iv_gen(ctx, p->data, p->data_size))
+            return 0;
+    }
+    return 1;
+}
+
+static int zc_set_tag_param(zc_aead_ctx *ctx, const OSSL_PARAM *p)
+{
+    if (p->data_type != OSSL_PARAM_OCTET_STRING)
+        return ZC_PARAM_FAIL(ctx, p);
+    if (p->data_size == 0 || p->data_size > ZC_TAG_LEN) {
+        ZC_CTX_RAISE(ctx, ZC_R_INVALID_TAG_LENGTH, "%zu (allowed 1..16)", p->data_size);
+        return 0;
+    }
+    if (p->data == NULL) {
+        /* ChaCha20-Poly1305 accepts a length-only tag param; GCM does not. */
+        if (ctx->kind->family == ZC_FAMILY_GCM)
+            return ZC_PARAM_FAIL(ctx, p);
+        ctx->taglen = p->data_size;
+        return 1;
+    }
+    if (ctx->enc) {
+        ZC_CTX_RAISE(ctx, ZC_R_TAG_NOT_NEEDED, "%s", zc_alg_name(ctx->kind->alg));
+        return 0;
+    }
+    memcpy(ctx->tag, p->data, p->data_size);
+    ctx->taglen = p->data_size;
+    return 1;
+}
+
+static int zc_set_ivlen_param(zc_aead_ctx *ctx, const OSSL_PARAM *p)
+{
+    size_t max = ctx->kind->family == ZC_FAMILY_GCM ? ZC_GCM_IV_MAX : ZC_CHACHA_IV_LEN;
+    size_t min = ctx->kind->family == ZC_FAMILY_GCM ? 1 : ZC_CHACHA_IV_LEN;
+    size_t sz;
+
+    if (!OSSL_PARAM_get_size_t(p, &sz))
+        return ZC_PARAM_FAIL(ctx, p);
+    if (sz < min || sz > max) {
+        ZC_CTX_RAISE(ctx, ZC_R_INVALID_IV_LENGTH, "%s IV length %zu (allowed %zu..%zu)",
+                     zc_alg_name(ctx->kind->alg), sz, min, max);
+        return 0;
+    }
+    if (sz != ctx->ivlen) {
+        /* An IV already given no longer fits: it must be set again. */
+        if (ctx->phase != ZC_MSG_NO_IV)
+            ctx->phase = ZC_MSG_DONE;
+        ctx->ivlen = sz;
+    }
+    return 1;
+}
+
+int zc_aead_set_ctx_params(void *vctx, const OSSL_PARAM params[])
+{
+    zc_aead_ctx *ctx = vctx;
+    const OSSL_PARAM *p;
+    size_t sz;
+
+    if (params == NULL)
+        return 1;
+    if ((p = OSSL_PARAM_locate_const(params, OSSL_CIPHER_PARAM_KEYLEN)) != NULL) {
+        if (!OSSL_PARAM_get_size_t(p, &sz))
+            return ZC_PARAM_FAIL(ctx, p);
+        if (sz != ctx->kind->keylen) {
+            ZC_CTX_RAISE(ctx, ZC_R_INVALID_KEY_LENGTH, "%s needs %zu bytes, not %zu",
+                         zc_alg_name(ctx->kind->alg), ctx->kind->keylen, sz);
+            return 0;
+        }
+    }
+    if ((p = OSSL_PARAM_locate_const(params, OSSL_CIPHER_PARAM_AEAD_TAG)) != NULL
+        && !zc_set_tag_param(ctx, p))
+        return 0;
+    if ((p = OSSL_PARAM_locate_const(params, OSSL_CIPHER_PARAM_IVLEN)) != NULL
+        && !zc_set_ivlen_param(ctx, p))
+        return 0;
+    if ((p = OSSL_PARAM_locate_const(params, OSSL_CIPHER_PARAM_AEAD_TLS1_AAD)) != NULL) {
+        if (p->data_type != OSSL_PARAM_OCTET_STRING || p->data == NULL)
+            return ZC_PARAM_FAIL(ctx, p);
+        if ((sz = zc_tls_aad_set(ctx, p->data, p->data_size)) == 0) {
+            ZC_CTX_RAISE(ctx, ZC_R_INVALID_TLS_AAD, "%zu-byte TLS AAD", p->data_size);
+            return 0;
+        }
+        ctx->tls_aad_pad = sz;
+    }
+    if ((p = OSSL_PARAM_locate_const(params, OSSL_CIPHER_PARAM_AEAD_TLS1_IV_FIXED)) != NULL) {
+        if (p->data_type != OSSL_PARAM_OCTET_STRING || p->data == NULL)
+            return ZC_PARAM_FAIL(ctx, p);
+        if (!zc_tls_iv_fixed_set(ctx, p->data, p->data_size)) {
+            ZC_CTX_RAISE(ctx, ZC_R_INVALID_IV_LENGTH, "fixed IV of %zu bytes", p->data_size);
+            return 0;
+        }
+    }
+    if (ctx->kind->family == ZC_FAMILY_GCM
+        && (p = OSSL_PARAM_locate_const(params, OSSL_CIPHER_PARAM_AEAD_TLS1_SET_IV_INV)) != NULL) {
+        if (p->data == NULL || p->data_type != OSSL_PARAM_OCTET_STRING)
+            return ZC_PARAM_FAIL(ctx, p);
+        if (!zc_tls_iv_inv_set(ctx, p->data, p->data_size))
+            return 0;
+    }
+    return 1;
+}

@@ -1,0 +1,108 @@
+/*
+ * Backend interface: the contract between ciphers/ (EVP plumbing) and the
+ * engines that do the arithmetic. Each backend is a const table chosen once
+ * at provider init; nothing here knows about OSSL_PARAM or EVP.
+ */
+#ifndef ZC_BACKEND_H
+#define ZC_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum zc_alg {
+    ZC_ALG_AES_128_GCM = 0,
+    ZC_ALG_AES_192_GCM,
+    ZC_ALG_AES_256_GCM,
+    ZC_ALG_CHACHA20_POLY1305,
+    ZC_ALG_COUNT
+} zc_alg;
+
+typedef enum zc_backend_id {
+    ZC_BACKEND_PORTABLE = 0,
+    ZC_BACKEND_SSE,
+    ZC_BACKEND_AVX,
+    ZC_BACKEND_AVX2,
+    ZC_BACKEND_AVX512,
+    ZC_BACKEND_NEON,
+    ZC_BACKEND_COUNT
+} zc_backend_id;
+
+#define ZC_TAG_LEN 16
+/*
+ * Storage the cipher layer reserves per ctx. Both regions are 64-byte
+ * aligned (ipsec-mb's gcm_key_data crashes when it is not). The key state is
+ * a secret (round keys, hash key): the caller cleanses it.
+ */
+#define ZC_KEY_STATE_MAX 1152
+#define ZC_MSG_STATE_MAX 256
+
+/*
+ * One message = msg_start (IV and the whole AAD at once), any number of
+ * msg_update calls of any length (in place allowed: out == in), msg_finish.
+ * ipsec-mb 1.3 takes AAD only at start, so the cipher layer buffers AAD.
+ * msg_finish always writes the full 16-byte computed tag; the caller
+ * truncates and, on decrypt, compares in constant time.
+ * All functions return 1 on success, 0 on failure (never a partial write
+ * that the caller could mistake for success).
+ */
+typedef struct zc_aead_ops {
+    int (*key_setup)(void *key_state, const unsigned char *key);
+    int (*msg_start)(const void *key_state, void *msg_state,
+                     const unsigned char *iv, size_t ivlen,
+                     const unsigned char *aad, size_t aadlen);
+    int (*msg_update)(const void *key_state, void *msg_state,
+                      unsigned char *out, const unsigned char *in,
+                      size_t len, int enc);
+    int (*msg_finish)(const void *key_state, void *msg_state,
+                      unsigned char tag[ZC_TAG_LEN], int enc);
+} zc_aead_ops;
+
+typedef struct zc_backend {
+    zc_backend_id id;
+    const char *name;        /* config value: "avx512", "portable", ... */
+    const char *description; /* for buildinfo / list -providers */
+    /* 1 if this CPU and build can run it (no side effects, cheap). */
+    int (*available)(void);
+    /*
+     * Called once per provider instance that selects it, before any op.
+     * Runs the engine's known-answer self-test; 0 switches the backend off.
+     */
+    int (*activate)(void);
+    /* Drops the calling thread's state (thread stop). May be NULL. */
+    void (*thread_stop)(void);
+    /* Pairs with activate: last release frees every thread's state. */
+    void (*release)(void);
+    const zc_aead_ops *aead[ZC_ALG_COUNT];
+} zc_backend;
+
+/* Every backend compiled in, indexed by zc_backend_id (NULL if absent). */
+const zc_backend *zc_backend_get(zc_backend_id id);
+/* Lookup by config name; NULL if the name is unknown. "auto" is not a backend. */
+int zc_backend_id_from_name(const char *name, zc_backend_id *id);
+const char *zc_backend_name(zc_backend_id id);
+/* Best available backend for this CPU (never NULL: portable always works). */
+const zc_backend *zc_backend_best(void);
+/* Space-separated names of the backends this CPU can run, best first. */
+const char *zc_backend_available_list(void);
+
+extern const zc_backend zc_backend_portable;
+#ifdef ZC_HAVE_IPSEC_MB
+extern const zc_backend zc_backend_imb_sse;
+extern const zc_backend zc_backend_imb_avx;
+extern const zc_backend zc_backend_imb_avx2;
+extern const zc_backend zc_backend_imb_avx512;
+#endif
+#ifdef ZC_HAVE_NEON
+extern const zc_backend zc_backend_neon;
+#endif
+
+static inline size_t zc_alg_keylen(zc_alg alg)
+{
+    switch (alg) {
+    case ZC_ALG_AES_128_GCM: return 16;
+    case ZC_ALG_AES_192_GCM: return 24;
+    default:                 return 32;
+    }
+}
+
+#endif

@@ -1,0 +1,36 @@
+/*
+ * The provider context: one per OSSL_LIB_CTX that loads zcrypto. Ciphers see
+ * it as their provctx; it carries the backend chosen once at init, the
+ * counters and the core handle errors are raised against.
+ */
+#ifndef ZC_PROVIDER_H
+#define ZC_PROVIDER_H
+
+#include <stdint.h>
+#include <openssl/core.h>
+#include <openssl/core_dispatch.h>
+#include "zc_backend.h"
+#include "zc_config.h"
+#include "zc_stats.h"
+
+#define ZC_VERSION_STR PACKAGE_VERSION
+#define ZC_EXPORT __attribute__((visibility("default")))
+
+typedef struct zc_provctx {
+    const OSSL_CORE_HANDLE *handle;
+    const zc_backend *backend;
+    uint64_t instance_id;       /* never reused, unlike the address */
+    OSSL_FUNC_core_thread_start_fn *core_thread_start;
+    zc_config config;
+    char buildinfo[256];
+    zc_stats stats;
+} zc_provctx;
+
+/*
+ * Makes sure the core calls us when the current thread stops, so the
+ * backend's per-thread state (an IMB_MGR, ~200 KB) is released. Cheap after
+ * the first call per thread and provider instance.
+ */
+void zc_prov_thread_enter(zc_provctx *provctx);
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * Per algorithm x backend counters: how a user (and our tests) prove that
+ * zcrypto, not a silent fallback, did the work. Relaxed atomics: counters
+ * are statistics, never used for control decisions.
+ */
+#ifndef ZC_STATS_H
+#define ZC_STATS_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "zc_backend.h"
+
+typedef struct zc_stat_cell {
+    uint64_t ops;
+    uint64_t bytes;
+    uint64_t tag_failures;
+    uint64_t errors;
+} zc_stat_cell;
+
+typedef struct zc_stats {
+    zc_stat_cell cell[ZC_BACKEND_COUNT][ZC_ALG_COUNT];
+} zc_stats;
+
+static inline void zc_stats_count_op(zc_stats *s, zc_backend_id be, zc_alg alg,
+                                     uint64_t bytes)
+{
+    zc_stat_cell *c = &s->cell[be][alg];
+
+    __atomic_fetch_add(&c->ops, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&c->bytes, bytes, __ATOMIC_RELAXED);
+}
+
+static inline void zc_stats_count_tag_failure(zc_stats *s, zc_backend_id be,
+                                              zc_alg alg)
+{
+    __atomic_fetch_add(&s->cell[be][alg].tag_failures, 1, __ATOMIC_RELAXED);
+}
+
+static inline void zc_stats_count_error(zc_stats *s, zc_backend_id be,
+                                        zc_alg alg)
+{
+    __atomic_fetch_add(&s->cell[be][alg].errors, 1, __ATOMIC_RELAXED);
+}
+
+const char *zc_alg_name(zc_alg alg);
+
+/*
+ * Renders the counters as JSON into buf (always NUL-terminated when
+ * bufsize > 0). Returns the length the full document needs, excluding the NUL,
+ * like snprintf, so a caller can size a buffer.
+ */
+size_t zc_stats_to_json(const zc_stats *s, const char *active_backend,
+                        char *buf, size_t bufsize);
+
+/* Writes the JSON to path, with "%p" in path replaced by the process id. */
+int zc_stats_write_file(const zc_stats *s, const char *active_backend,
+                        const char *path);
+
+#endif
