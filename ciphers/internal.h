@@ -11,6 +11,7 @@
 #include <openssl/core.h>
 #include "zc_backend.h"
 #include "zc_provider.h"
+#include "zc_async.h"
 
 #define ZC_GCM_IV_MAX      128  /* as the default provider: 1024-bit IVs */
 #define ZC_CHACHA_IV_LEN   12
@@ -76,6 +77,8 @@ typedef struct zc_aead_ctx {
     int iv_gen;                     /* GCM: fixed IV set, invocation field counts */
     int iv_gen_rand;
     int tag_ready;                  /* encrypt: tag holds this message's tag */
+    int urgent;                     /* zcrypto-priority=urgent: never offload */
+    zc_async_handle *in_flight;     /* offloaded request, while paused */
     zc_msg_phase phase;
 } zc_aead_ctx;
 
@@ -126,6 +129,9 @@ int zc_aead_update(void *vctx, unsigned char *out, size_t *outl, size_t outsize,
 int zc_aead_final(void *vctx, unsigned char *out, size_t *outl, size_t outsize);
 int zc_aead_cipher(void *vctx, unsigned char *out, size_t *outl, size_t outsize,
                    const unsigned char *in, size_t inl);
+
+#define ZC_PARAM_PRIORITY   "zcrypto-priority"
+#define ZC_PARAM_TEST_STALL "zcrypto-test-stall"
 
 #define ZC_CTX_RAISE(ctx, reason, ...) \
     ZC_raise((ctx)->provctx->handle, (reason), __VA_ARGS__)

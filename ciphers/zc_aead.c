@@ -36,6 +36,8 @@ static void zc_aead_release(zc_aead_ctx *ctx)
 {
     void *base = ctx->alloc_base;
 
+    /* No engine thread may write into buffers we are about to free. */
+    zc_async_cancel(&ctx->in_flight);
     OPENSSL_free(ctx->aad_heap);
     /* Key copy, round keys, hash key, IVs and tags: wipe the lot. */
     OPENSSL_clear_free(base, sizeof(zc_aead_ctx) + 63);
@@ -80,6 +82,7 @@ void *zc_aead_dupctx(void *vctx)
      * contexts are 64-byte aligned, so a byte copy is a faithful clone. */
     memcpy(dst, src, sizeof(*dst));
     dst->alloc_base = base;
+    dst->in_flight = NULL;
     dst->aad_heap = NULL;
     dst->aad_cap = 0;
     if (src->aad_heap != NULL) {
@@ -286,7 +289,9 @@ static int zc_aead_stream(zc_aead_ctx *ctx, unsigned char *out, size_t *outl,
     }
     if (!zc_aead_msg_begin(ctx))
         return 0;
-    if (!ctx->ops->msg_update(ctx->key_state, ctx->msg_state, out, in, inl, ctx->enc)) {
+    if (!zc_async_msg_update(ctx->provctx->async, &ctx->in_flight, ctx->ops,
+                             ctx->key_state, ctx->msg_state, out, in, inl, ctx->enc,
+                             ctx->urgent)) {
         zc_stats_count_error(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg);
         ZC_CTX_RAISE(ctx, ZC_R_BACKEND_FAILURE, "%s update on backend %s",
                      zc_alg_name(ctx->kind->alg), ctx->backend->name);
@@ -399,7 +404,8 @@ int zc_aead_oneshot(zc_aead_ctx *ctx, const unsigned char *nonce, size_t noncele
     int ok = 0;
 
     if (!ops->msg_start(ctx->key_state, ctx->msg_state, nonce, noncelen, aad, aadlen)
-        || !ops->msg_update(ctx->key_state, ctx->msg_state, out, in, len, ctx->enc)
+        || !zc_async_msg_update(ctx->provctx->async, &ctx->in_flight, ops, ctx->key_state,
+                                ctx->msg_state, out, in, len, ctx->enc, ctx->urgent)
         || !ops->msg_finish(ctx->key_state, ctx->msg_state, computed, ctx->enc)) {
         zc_stats_count_error(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg);
         ZC_CTX_RAISE(ctx, ZC_R_BACKEND_FAILURE, "%s record on backend %s",

@@ -78,6 +78,7 @@ static const OSSL_PARAM zc_gcm_gettable_ctx[] = {
     OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, NULL, 0),
     OSSL_PARAM_size_t(OSSL_CIPHER_PARAM_AEAD_TLS1_AAD_PAD, NULL),
     OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TLS1_GET_IV_GEN, NULL, 0),
+    OSSL_PARAM_utf8_ptr(ZC_PARAM_PRIORITY, NULL, 0),
     OSSL_PARAM_END
 };
 
@@ -90,6 +91,8 @@ static const OSSL_PARAM zc_gcm_settable_ctx[] = {
     OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TLS1_AAD, NULL, 0),
     OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TLS1_IV_FIXED, NULL, 0),
     OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TLS1_SET_IV_INV, NULL, 0),
+    OSSL_PARAM_utf8_string(ZC_PARAM_PRIORITY, NULL, 0),
+    OSSL_PARAM_int(ZC_PARAM_TEST_STALL, NULL),
     OSSL_PARAM_END
 };
 
@@ -99,6 +102,7 @@ static const OSSL_PARAM zc_chacha_gettable_ctx[] = {
     OSSL_PARAM_size_t(OSSL_CIPHER_PARAM_AEAD_TAGLEN, NULL),
     OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, NULL, 0),
     OSSL_PARAM_size_t(OSSL_CIPHER_PARAM_AEAD_TLS1_AAD_PAD, NULL),
+    OSSL_PARAM_utf8_ptr(ZC_PARAM_PRIORITY, NULL, 0),
     OSSL_PARAM_END
 };
 
@@ -108,6 +112,8 @@ static const OSSL_PARAM zc_chacha_settable_ctx[] = {
     OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, NULL, 0),
     OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TLS1_AAD, NULL, 0),
     OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TLS1_IV_FIXED, NULL, 0),
+    OSSL_PARAM_utf8_string(ZC_PARAM_PRIORITY, NULL, 0),
+    OSSL_PARAM_int(ZC_PARAM_TEST_STALL, NULL),
     OSSL_PARAM_END
 };
 
@@ -195,6 +201,10 @@ int zc_aead_get_ctx_params(void *vctx, OSSL_PARAM params[])
     if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_AEAD_TAG)) != NULL
         && !zc_get_tag_param(ctx, p))
         return 0;
+    if ((p = OSSL_PARAM_locate(params, ZC_PARAM_PRIORITY)) != NULL
+        && !OSSL_PARAM_set_utf8_ptr(p, ctx->urgent ? "urgent" : "normal")
+        && !OSSL_PARAM_set_utf8_string(p, ctx->urgent ? "urgent" : "normal"))
+        return ZC_PARAM_FAIL(ctx, p);
     if (!gcm)
         return 1;
     if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_IV)) != NULL
@@ -258,6 +268,25 @@ static int zc_set_ivlen_param(zc_aead_ctx *ctx, const OSSL_PARAM *p)
     return 1;
 }
 
+/* "urgent" work skips batching and offload: latency over throughput. */
+static int zc_set_priority_param(zc_aead_ctx *ctx, const OSSL_PARAM *p)
+{
+    const char *v = NULL;
+
+    if (!OSSL_PARAM_get_utf8_string_ptr(p, &v))
+        return ZC_PARAM_FAIL(ctx, p);
+    if (strcmp(v, "urgent") == 0)
+        ctx->urgent = 1;
+    else if (strcmp(v, "normal") == 0)
+        ctx->urgent = 0;
+    else {
+        ZC_CTX_RAISE(ctx, ZC_R_BAD_PARAMETER, "'%s' must be urgent or normal, not '%s'",
+                     ZC_PARAM_PRIORITY, v);
+        return 0;
+    }
+    return 1;
+}
+
 int zc_aead_set_ctx_params(void *vctx, const OSSL_PARAM params[])
 {
     zc_aead_ctx *ctx = vctx;
@@ -297,6 +326,16 @@ int zc_aead_set_ctx_params(void *vctx, const OSSL_PARAM params[])
             ZC_CTX_RAISE(ctx, ZC_R_INVALID_IV_LENGTH, "fixed IV of %zu bytes", p->data_size);
             return 0;
         }
+    }
+    if ((p = OSSL_PARAM_locate_const(params, ZC_PARAM_PRIORITY)) != NULL
+        && !zc_set_priority_param(ctx, p))
+        return 0;
+    if ((p = OSSL_PARAM_locate_const(params, ZC_PARAM_TEST_STALL)) != NULL) {
+        int stalled;
+
+        if (!OSSL_PARAM_get_int(p, &stalled))
+            return ZC_PARAM_FAIL(ctx, p);
+        zc_async_test_stall(ctx->provctx->async, stalled);
     }
     if (ctx->kind->family == ZC_FAMILY_GCM
         && (p = OSSL_PARAM_locate_const(params, OSSL_CIPHER_PARAM_AEAD_TLS1_SET_IV_INV)) != NULL) {

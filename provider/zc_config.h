@@ -9,10 +9,17 @@
 #include <openssl/core.h>
 #include <openssl/core_dispatch.h>
 #include "zc_backend.h"
+#include "zc_async.h"
 
 typedef enum zc_config_key {
     ZC_CONF_BACKEND = 0,
     ZC_CONF_STATS_FILE,
+    ZC_CONF_ASYNC,
+    ZC_CONF_ASYNC_MIN_BYTES,
+    ZC_CONF_BATCH_MAX,
+    ZC_CONF_BATCH_TIMEOUT_US,
+    ZC_CONF_OP_TIMEOUT_US,
+    ZC_CONF_OFFLOAD_THREADS,
     ZC_CONF_COUNT
 } zc_config_key;
 
@@ -20,6 +27,7 @@ typedef struct zc_config {
     int backend_auto;           /* 1: pick the best backend for this CPU */
     zc_backend_id backend;      /* valid when !backend_auto */
     char *stats_file;           /* NULL: no file written */
+    zc_async_config async;
 } zc_config;
 
 const char *zc_config_key_name(zc_config_key key);

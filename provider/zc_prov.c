@@ -152,6 +152,9 @@ static void zc_prov_teardown(void *vprovctx)
                                 provctx->config.stats_file))
         ZC_raise(provctx->handle, ZC_R_STATS_WRITE_FAILED, "stats_file '%s'",
                  provctx->config.stats_file);
+    /* Engine threads first: they use the backend. */
+    zc_async_free(provctx->async);
+    provctx->async = NULL;
     /* Thread-stop handlers are dropped uncalled on unload: release frees
      * every thread's backend state. */
     if (provctx->backend->release != NULL)
@@ -236,6 +239,12 @@ ZC_EXPORT int OSSL_provider_init(const OSSL_CORE_HANDLE *handle,
         goto err;
     if (!zc_prov_select_backend(provctx, skipped, sizeof(skipped)))
         goto err;
+    if ((provctx->async = zc_async_new(&provctx->config.async, provctx->backend)) == NULL) {
+        ZC_raise(handle, ZC_R_MALLOC_FAILURE, "async scheduler");
+        if (provctx->backend->release != NULL)
+            provctx->backend->release();
+        goto err;
+    }
     snprintf(provctx->buildinfo, sizeof(provctx->buildinfo),
              "zcrypto %s; backend %s (%s)%s%s; built against %s",
              ZC_VERSION_STR, provctx->backend->name, provctx->backend->description,

@@ -12,6 +12,7 @@
 #include "zc_backend.h"
 #include "zc_config.h"
 #include "zc_stats.h"
+#include "zc_async.h"
 
 #define ZC_VERSION_STR PACKAGE_VERSION
 #define ZC_EXPORT __attribute__((visibility("default")))
@@ -19,6 +20,7 @@
 typedef struct zc_provctx {
     const OSSL_CORE_HANDLE *handle;
     const zc_backend *backend;
+    zc_async *async;
     uint64_t instance_id;       /* never reused, unlike the address */
     OSSL_FUNC_core_thread_start_fn *core_thread_start;
     zc_config config;

@@ -1,0 +1,54 @@
+/*
+ * The four ipsec-mb backends. Activation takes a reference on the arch's
+ * manager registry, checks ipsec-mb's own start-up self-test and runs our
+ * known answers through this thread's manager; any failure switches the
+ * backend off.
+ */
+#include "config.h"
+
+#include "zc_imb_internal.h"
+#include "zc_kat.h"
+
+static int zc_imb_activate(zc_imb_arch arch, const zc_aead_ops *const aead[ZC_ALG_COUNT])
+{
+    IMB_MGR *m;
+
+    if (!zc_imb_arch_available(arch) || !zc_imb_arch_acquire(arch))
+        return 0;
+    if ((m = zc_imb_mgr_get(arch)) == NULL)
+        goto fail;
+    if ((m->features & IMB_FEATURE_SELF_TEST) && !(m->features & IMB_FEATURE_SELF_TEST_PASS))
+        goto fail;
+    if (!zc_kat_run(aead))
+        goto fail;
+    return 1;
+fail:
+    zc_imb_arch_release(arch);
+    return 0;
+}
+
+#define ZC_IMB_BACKEND(sym, arch, id_, name_, desc)                             \
+    static int sym##_available(void) { return zc_imb_arch_available(arch); }   \
+    static int sym##_activate(void);                                           \
+    static void sym##_release(void) { zc_imb_arch_release(arch); }             \
+    const zc_backend sym = {                                                   \
+        .id = (id_), .name = (name_), .description = (desc),                  \
+        .available = sym##_available, .activate = sym##_activate,              \
+        .thread_stop = zc_imb_thread_stop, .release = sym##_release,           \
+        .aead = {                                                              \
+            [ZC_ALG_AES_128_GCM] = &zc_imb_gcm128_ops[arch],                   \
+            [ZC_ALG_AES_192_GCM] = &zc_imb_gcm192_ops[arch],                   \
+            [ZC_ALG_AES_256_GCM] = &zc_imb_gcm256_ops[arch],                   \
+            [ZC_ALG_CHACHA20_POLY1305] = &zc_imb_chachapoly_ops[arch],         \
+        },                                                                     \
+    };                                                                         \
+    static int sym##_activate(void) { return zc_imb_activate(arch, sym.aead); }
+
+ZC_IMB_BACKEND(zc_backend_imb_sse, ZC_IMB_SSE, ZC_BACKEND_SSE, "sse",
+               "Intel ipsec-mb " IMB_VERSION_STR ", SSE manager")
+ZC_IMB_BACKEND(zc_backend_imb_avx, ZC_IMB_AVX, ZC_BACKEND_AVX, "avx",
+               "Intel ipsec-mb " IMB_VERSION_STR ", AVX manager")
+ZC_IMB_BACKEND(zc_backend_imb_avx2, ZC_IMB_AVX2, ZC_BACKEND_AVX2, "avx2",
+               "Intel ipsec-mb " IMB_VERSION_STR ", AVX2 manager")
+ZC_IMB_BACKEND(zc_backend_imb_avx512, ZC_IMB_AVX512, ZC_BACKEND_AVX512, "avx512",
+               "Intel ipsec-mb " IMB_VERSION_STR ", AVX-512 manager (VAES where present)")

@@ -1,0 +1,63 @@
+/*
+ * The async scheduler: inside an OpenSSL ASYNC_JOB, bulk cipher work is
+ * handed to an offload engine (qat/) and the fibre pauses until it is done;
+ * outside a job, or for small or urgent work, it runs inline. ciphers/ calls
+ * only this header; the engine, rings and pools stay below it.
+ */
+#ifndef ZC_ASYNC_H
+#define ZC_ASYNC_H
+
+#include <stddef.h>
+#include "zc_backend.h"
+
+typedef struct zc_async_config {
+    int enabled;                /* config "async": 1 default */
+    size_t min_bytes;           /* config "async_min_bytes" */
+    unsigned batch_max;         /* config "batch_max" */
+    unsigned batch_timeout_us;  /* config "batch_timeout_us" */
+    unsigned op_timeout_us;     /* config "op_timeout_us" */
+    unsigned offload_threads;   /* config "offload_threads" */
+} zc_async_config;
+
+/* Defaults (measured; see README "Async"). */
+void zc_async_config_defaults(zc_async_config *cfg);
+
+typedef struct zc_async zc_async;           /* one per provider instance */
+typedef struct zc_async_handle zc_async_handle; /* per cipher ctx, may be NULL */
+
+/* Creates the scheduler; engine threads start lazily (per process, so fork
+ * is safe). Returns NULL on allocation failure. */
+zc_async *zc_async_new(const zc_async_config *cfg, const zc_backend *backend);
+/* Stops engine threads, cancels anything queued, frees everything. */
+void zc_async_free(zc_async *as);
+
+/*
+ * Runs ops->msg_update(key_state, msg_state, out, in, len, enc): offloaded
+ * and paused when called inside an ASYNC_JOB with len >= min_bytes and
+ * !urgent, inline otherwise. *slot is the ctx's in-flight marker: the
+ * scheduler records the request there while it is in flight so that
+ * zc_async_cancel(slot) from freectx can stop it. Returns what msg_update
+ * returns; the output is always complete and correct on return 1 (a
+ * timed-out request is cancelled and done inline).
+ */
+int zc_async_msg_update(zc_async *as, zc_async_handle **slot,
+                        const zc_aead_ops *ops, const void *key_state,
+                        void *msg_state, unsigned char *out,
+                        const unsigned char *in, size_t len, int enc,
+                        int urgent);
+
+/* From freectx: guarantees no engine thread touches the ctx's buffers after
+ * it returns. A no-op when nothing is in flight. */
+void zc_async_cancel(zc_async_handle **slot);
+
+/* Counters for stats/tests. */
+typedef struct zc_async_stats {
+    unsigned long long offloaded, inline_small, inline_urgent, inline_nojob,
+        timeouts, cancels, batches, wakeups, helped;
+} zc_async_stats;
+void zc_async_get_stats(const zc_async *as, zc_async_stats *out);
+
+/* Test hook: while set, engine threads take no work (simulates a stall). */
+void zc_async_test_stall(zc_async *as, int stalled);
+
+#endif
