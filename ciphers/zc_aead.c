@@ -160,6 +160,12 @@ static int zc_aead_init(zc_aead_ctx *ctx, const unsigned char *key, size_t keyle
                         const unsigned char *iv, size_t ivlen,
                         const OSSL_PARAM params[], int enc)
 {
+    /* A tag left from the other direction is never this message's tag. */
+    if (ctx->enc != enc) {
+        OPENSSL_cleanse(ctx->tag, sizeof(ctx->tag));
+        ctx->taglen = 0;
+        ctx->tag_ready = 0;
+    }
     ctx->enc = enc;
     if (iv != NULL && !zc_aead_set_iv(ctx, iv, ivlen))
         return 0;
@@ -359,7 +365,6 @@ static int zc_aead_finish(zc_aead_ctx *ctx)
     ok = 1;
 err:
     OPENSSL_cleanse(computed, sizeof(computed));
-    OPENSSL_cleanse(ctx->msg_state, sizeof(ctx->msg_state));
     return ok;
 }
 

@@ -175,49 +175,114 @@ static int zc_get_tag_param(zc_aead_ctx *ctx, OSSL_PARAM *p)
     return 1;
 }
 
+/*
+ * EVP asks for ivlen/keylen and re-sends padding on every init, so these
+ * handlers are on the per-operation path: one pass over the caller's
+ * params, keys recognised by a switch, never a locate per known key.
+ */
+typedef enum zc_param_id {
+    ZC_P_UNKNOWN = 0, ZC_P_IVLEN, ZC_P_KEYLEN, ZC_P_TAGLEN, ZC_P_TAG, ZC_P_IV,
+    ZC_P_UPDATED_IV, ZC_P_TLS_AAD, ZC_P_TLS_AAD_PAD, ZC_P_TLS_IV_FIXED,
+    ZC_P_TLS_IV_INV, ZC_P_TLS_IV_GEN, ZC_P_PRIORITY, ZC_P_TEST_STALL
+} zc_param_id;
+
+#define ZC_KNOWN(name, id) { name, id }
+
+/* Inlined compare: the keys are a few bytes, a libc call costs more. */
+static inline int zc_streq(const char *a, const char *b)
+{
+    while (*a != '\0' && *a == *b)
+        a++, b++;
+    return *a == *b;
+}
+
+static zc_param_id zc_param_lookup(const char *key)
+{
+    static const struct {
+        const char *name;
+        zc_param_id id;
+    } known[] = {
+        ZC_KNOWN(OSSL_CIPHER_PARAM_IVLEN, ZC_P_IVLEN),
+        ZC_KNOWN(OSSL_CIPHER_PARAM_IV, ZC_P_IV),
+        ZC_KNOWN(OSSL_CIPHER_PARAM_KEYLEN, ZC_P_KEYLEN),
+        ZC_KNOWN(OSSL_CIPHER_PARAM_AEAD_TAGLEN, ZC_P_TAGLEN),
+        ZC_KNOWN(OSSL_CIPHER_PARAM_AEAD_TAG, ZC_P_TAG),
+        ZC_KNOWN(OSSL_CIPHER_PARAM_AEAD_TLS1_AAD, ZC_P_TLS_AAD),
+        ZC_KNOWN(OSSL_CIPHER_PARAM_AEAD_TLS1_AAD_PAD, ZC_P_TLS_AAD_PAD),
+        ZC_KNOWN(OSSL_CIPHER_PARAM_AEAD_TLS1_IV_FIXED, ZC_P_TLS_IV_FIXED),
+        ZC_KNOWN(OSSL_CIPHER_PARAM_AEAD_TLS1_SET_IV_INV, ZC_P_TLS_IV_INV),
+        ZC_KNOWN(OSSL_CIPHER_PARAM_AEAD_TLS1_GET_IV_GEN, ZC_P_TLS_IV_GEN),
+        ZC_KNOWN(OSSL_CIPHER_PARAM_UPDATED_IV, ZC_P_UPDATED_IV),
+        ZC_KNOWN(ZC_PARAM_PRIORITY, ZC_P_PRIORITY),
+        ZC_KNOWN(ZC_PARAM_TEST_STALL, ZC_P_TEST_STALL),
+    };
+    /* Most keys EVP sends (padding, tls-version, ...) are not ours: the
+     * first letter rules them out without comparing. */
+    switch (key[0]) {
+    case 'i': case 'k': case 't': case 'u': case 'z':
+        break;
+    default:
+        return ZC_P_UNKNOWN;
+    }
+    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+        if (key[0] == known[i].name[0] && key[1] == known[i].name[1]
+            && zc_streq(key, known[i].name))
+            return known[i].id;
+    return ZC_P_UNKNOWN;
+}
+
 int zc_aead_get_ctx_params(void *vctx, OSSL_PARAM params[])
 {
     zc_aead_ctx *ctx = vctx;
     int gcm = ctx->kind->family == ZC_FAMILY_GCM;
-    OSSL_PARAM *p;
 
-    if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_IVLEN)) != NULL
-        && !OSSL_PARAM_set_size_t(p, ctx->ivlen))
-        return ZC_PARAM_FAIL(ctx, p);
-    if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_KEYLEN)) != NULL
-        && !OSSL_PARAM_set_size_t(p, ctx->kind->keylen))
-        return ZC_PARAM_FAIL(ctx, p);
-    if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_AEAD_TAGLEN)) != NULL) {
-        /* GCM reports the full tag until a shorter one is set; ChaCha
-         * reports what was set (0 before), as the default provider does. */
-        size_t taglen = gcm && ctx->taglen == 0 ? ZC_TAG_LEN : ctx->taglen;
-
-        if (!OSSL_PARAM_set_size_t(p, taglen))
-            return ZC_PARAM_FAIL(ctx, p);
-    }
-    if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_AEAD_TLS1_AAD_PAD)) != NULL
-        && !OSSL_PARAM_set_size_t(p, ctx->tls_aad_pad))
-        return ZC_PARAM_FAIL(ctx, p);
-    if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_AEAD_TAG)) != NULL
-        && !zc_get_tag_param(ctx, p))
-        return 0;
-    if ((p = OSSL_PARAM_locate(params, ZC_PARAM_PRIORITY)) != NULL
-        && !OSSL_PARAM_set_utf8_ptr(p, ctx->urgent ? "urgent" : "normal")
-        && !OSSL_PARAM_set_utf8_string(p, ctx->urgent ? "urgent" : "normal"))
-        return ZC_PARAM_FAIL(ctx, p);
-    if (!gcm)
+    if (params == NULL)
         return 1;
-    if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_IV)) != NULL
-        && !zc_get_iv_param(ctx, p))
-        return 0;
-    if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_UPDATED_IV)) != NULL
-        && !zc_get_iv_param(ctx, p))
-        return 0;
-    if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_AEAD_TLS1_GET_IV_GEN)) != NULL) {
-        if (p->data == NULL || p->data_type != OSSL_PARAM_OCTET_STRING)
-            return ZC_PARAM_FAIL(ctx, p);
-        if (!zc_tls_iv_gen(ctx, p->data, p->data_size))
-            return 0;
+    for (OSSL_PARAM *p = params; p->key != NULL; p++) {
+        switch (zc_param_lookup(p->key)) {
+        case ZC_P_IVLEN:
+            if (!OSSL_PARAM_set_size_t(p, ctx->ivlen))
+                return ZC_PARAM_FAIL(ctx, p);
+            break;
+        case ZC_P_KEYLEN:
+            if (!OSSL_PARAM_set_size_t(p, ctx->kind->keylen))
+                return ZC_PARAM_FAIL(ctx, p);
+            break;
+        case ZC_P_TAGLEN:
+            /* GCM reports the full tag until a shorter one is set; ChaCha
+             * reports what was set (0 before), as the default provider does. */
+            if (!OSSL_PARAM_set_size_t(p, gcm && ctx->taglen == 0 ? ZC_TAG_LEN : ctx->taglen))
+                return ZC_PARAM_FAIL(ctx, p);
+            break;
+        case ZC_P_TLS_AAD_PAD:
+            if (!OSSL_PARAM_set_size_t(p, ctx->tls_aad_pad))
+                return ZC_PARAM_FAIL(ctx, p);
+            break;
+        case ZC_P_TAG:
+            if (!zc_get_tag_param(ctx, p))
+                return 0;
+            break;
+        case ZC_P_PRIORITY:
+            if (!OSSL_PARAM_set_utf8_ptr(p, ctx->urgent ? "urgent" : "normal")
+                && !OSSL_PARAM_set_utf8_string(p, ctx->urgent ? "urgent" : "normal"))
+                return ZC_PARAM_FAIL(ctx, p);
+            break;
+        case ZC_P_IV:
+        case ZC_P_UPDATED_IV:
+            if (gcm && !zc_get_iv_param(ctx, p))
+                return 0;
+            break;
+        case ZC_P_TLS_IV_GEN:
+            if (!gcm)
+                break;
+            if (p->data == NULL || p->data_type != OSSL_PARAM_OCTET_STRING)
+                return ZC_PARAM_FAIL(ctx, p);
+            if (!zc_tls_iv_gen(ctx, p->data, p->data_size))
+                return 0;
+            break;
+        default:
+            break;
+        }
     }
     return 1;
 }
@@ -287,62 +352,84 @@ static int zc_set_priority_param(zc_aead_ctx *ctx, const OSSL_PARAM *p)
     return 1;
 }
 
+static int zc_set_keylen_param(zc_aead_ctx *ctx, const OSSL_PARAM *p)
+{
+    size_t sz;
+
+    if (!OSSL_PARAM_get_size_t(p, &sz))
+        return ZC_PARAM_FAIL(ctx, p);
+    if (sz != ctx->kind->keylen) {
+        ZC_CTX_RAISE(ctx, ZC_R_INVALID_KEY_LENGTH, "%s needs %zu bytes, not %zu",
+                     zc_alg_name(ctx->kind->alg), ctx->kind->keylen, sz);
+        return 0;
+    }
+    return 1;
+}
+
+static int zc_set_tls_aad_param(zc_aead_ctx *ctx, const OSSL_PARAM *p)
+{
+    size_t pad;
+
+    if (p->data_type != OSSL_PARAM_OCTET_STRING || p->data == NULL)
+        return ZC_PARAM_FAIL(ctx, p);
+    if ((pad = zc_tls_aad_set(ctx, p->data, p->data_size)) == 0) {
+        ZC_CTX_RAISE(ctx, ZC_R_INVALID_TLS_AAD, "%zu-byte TLS AAD", p->data_size);
+        return 0;
+    }
+    ctx->tls_aad_pad = pad;
+    return 1;
+}
+
+static int zc_set_iv_fixed_param(zc_aead_ctx *ctx, const OSSL_PARAM *p)
+{
+    if (p->data_type != OSSL_PARAM_OCTET_STRING || p->data == NULL)
+        return ZC_PARAM_FAIL(ctx, p);
+    if (!zc_tls_iv_fixed_set(ctx, p->data, p->data_size)) {
+        ZC_CTX_RAISE(ctx, ZC_R_INVALID_IV_LENGTH, "fixed IV of %zu bytes", p->data_size);
+        return 0;
+    }
+    return 1;
+}
+
+static int zc_set_test_stall_param(zc_aead_ctx *ctx, const OSSL_PARAM *p)
+{
+    int stalled;
+
+    if (!OSSL_PARAM_get_int(p, &stalled))
+        return ZC_PARAM_FAIL(ctx, p);
+    zc_async_test_stall(ctx->provctx->async, stalled);
+    return 1;
+}
+
 int zc_aead_set_ctx_params(void *vctx, const OSSL_PARAM params[])
 {
     zc_aead_ctx *ctx = vctx;
-    const OSSL_PARAM *p;
-    size_t sz;
+    int gcm = ctx->kind->family == ZC_FAMILY_GCM;
+    int ok = 1;
 
     if (params == NULL)
         return 1;
-    if ((p = OSSL_PARAM_locate_const(params, OSSL_CIPHER_PARAM_KEYLEN)) != NULL) {
-        if (!OSSL_PARAM_get_size_t(p, &sz))
-            return ZC_PARAM_FAIL(ctx, p);
-        if (sz != ctx->kind->keylen) {
-            ZC_CTX_RAISE(ctx, ZC_R_INVALID_KEY_LENGTH, "%s needs %zu bytes, not %zu",
-                         zc_alg_name(ctx->kind->alg), ctx->kind->keylen, sz);
-            return 0;
+    /* Keys we do not know are accepted, as the default provider does. */
+    for (const OSSL_PARAM *p = params; ok && p->key != NULL; p++) {
+        switch (zc_param_lookup(p->key)) {
+        case ZC_P_KEYLEN:       ok = zc_set_keylen_param(ctx, p); break;
+        case ZC_P_TAG:          ok = zc_set_tag_param(ctx, p); break;
+        case ZC_P_IVLEN:        ok = zc_set_ivlen_param(ctx, p); break;
+        case ZC_P_TLS_AAD:      ok = zc_set_tls_aad_param(ctx, p); break;
+        case ZC_P_TLS_IV_FIXED: ok = zc_set_iv_fixed_param(ctx, p); break;
+        case ZC_P_PRIORITY:     ok = zc_set_priority_param(ctx, p); break;
+        case ZC_P_TEST_STALL:   ok = zc_set_test_stall_param(ctx, p); break;
+        case ZC_P_TLS_IV_INV:
+            if (!gcm)
+                break;
+            if (p->data == NULL || p->data_type != OSSL_PARAM_OCTET_STRING)
+                ok = ZC_PARAM_FAIL(ctx, p);
+            else
+                ok = zc_tls_iv_inv_set(ctx, p->data, p->data_size);
+            break;
+        default:
+            break;
         }
     }
-    if ((p = OSSL_PARAM_locate_const(params, OSSL_CIPHER_PARAM_AEAD_TAG)) != NULL
-        && !zc_set_tag_param(ctx, p))
-        return 0;
-    if ((p = OSSL_PARAM_locate_const(params, OSSL_CIPHER_PARAM_IVLEN)) != NULL
-        && !zc_set_ivlen_param(ctx, p))
-        return 0;
-    if ((p = OSSL_PARAM_locate_const(params, OSSL_CIPHER_PARAM_AEAD_TLS1_AAD)) != NULL) {
-        if (p->data_type != OSSL_PARAM_OCTET_STRING || p->data == NULL)
-            return ZC_PARAM_FAIL(ctx, p);
-        if ((sz = zc_tls_aad_set(ctx, p->data, p->data_size)) == 0) {
-            ZC_CTX_RAISE(ctx, ZC_R_INVALID_TLS_AAD, "%zu-byte TLS AAD", p->data_size);
-            return 0;
-        }
-        ctx->tls_aad_pad = sz;
-    }
-    if ((p = OSSL_PARAM_locate_const(params, OSSL_CIPHER_PARAM_AEAD_TLS1_IV_FIXED)) != NULL) {
-        if (p->data_type != OSSL_PARAM_OCTET_STRING || p->data == NULL)
-            return ZC_PARAM_FAIL(ctx, p);
-        if (!zc_tls_iv_fixed_set(ctx, p->data, p->data_size)) {
-            ZC_CTX_RAISE(ctx, ZC_R_INVALID_IV_LENGTH, "fixed IV of %zu bytes", p->data_size);
-            return 0;
-        }
-    }
-    if ((p = OSSL_PARAM_locate_const(params, ZC_PARAM_PRIORITY)) != NULL
-        && !zc_set_priority_param(ctx, p))
-        return 0;
-    if ((p = OSSL_PARAM_locate_const(params, ZC_PARAM_TEST_STALL)) != NULL) {
-        int stalled;
-
-        if (!OSSL_PARAM_get_int(p, &stalled))
-            return ZC_PARAM_FAIL(ctx, p);
-        zc_async_test_stall(ctx->provctx->async, stalled);
-    }
-    if (ctx->kind->family == ZC_FAMILY_GCM
-        && (p = OSSL_PARAM_locate_const(params, OSSL_CIPHER_PARAM_AEAD_TLS1_SET_IV_INV)) != NULL) {
-        if (p->data == NULL || p->data_type != OSSL_PARAM_OCTET_STRING)
-            return ZC_PARAM_FAIL(ctx, p);
-        if (!zc_tls_iv_inv_set(ctx, p->data, p->data_size))
-            return 0;
-    }
-    return 1;
+    return ok;
 }

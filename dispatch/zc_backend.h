@@ -41,7 +41,9 @@ typedef enum zc_backend_id {
  * msg_update calls of any length (in place allowed: out == in), msg_finish.
  * ipsec-mb 1.3 takes AAD only at start, so the cipher layer buffers AAD.
  * msg_finish always writes the full 16-byte computed tag; the caller
- * truncates and, on decrypt, compares in constant time.
+ * truncates and, on decrypt, compares in constant time. msg_finish also
+ * wipes whatever secret msg_state held (keystream, hash state): only the
+ * backend knows how much of the region it used.
  * All functions return 1 on success, 0 on failure (never a partial write
  * that the caller could mistake for success).
  */

@@ -46,7 +46,7 @@ static int zc_config_parse_backend(const OSSL_CORE_HANDLE *handle,
         return 1;
     }
     if (!zc_backend_id_from_name(value, &id)) {
-        ZC_raise(handle, ZC_R_INVALID_CONFIG,
+        ZC_fatal(handle, ZC_R_INVALID_CONFIG,
                  "config key '%s': unknown value '%s' (expected auto, %s)",
                  zc_config_names[ZC_CONF_BACKEND], value,
                  "avx512, avx2, avx, sse, neon or portable");
@@ -54,7 +54,7 @@ static int zc_config_parse_backend(const OSSL_CORE_HANDLE *handle,
     }
     be = zc_backend_get(id);
     if (be == NULL || !be->available()) {
-        ZC_raise(handle, ZC_R_BACKEND_UNAVAILABLE,
+        ZC_fatal(handle, ZC_R_BACKEND_UNAVAILABLE,
                  "config key '%s': backend '%s' is %s (this machine can run: %s)",
                  zc_config_names[ZC_CONF_BACKEND], value,
                  be == NULL ? "not compiled into this build"
@@ -73,7 +73,7 @@ static int zc_config_parse_stats_file(const OSSL_CORE_HANDLE *handle,
     if (value == NULL)
         return 1;
     if (value[0] == '\0') {
-        ZC_raise(handle, ZC_R_INVALID_CONFIG,
+        ZC_fatal(handle, ZC_R_INVALID_CONFIG,
                  "config key '%s': empty path (omit the key to disable)",
                  zc_config_names[ZC_CONF_STATS_FILE]);
         return 0;
@@ -110,7 +110,7 @@ static int zc_config_parse_uint(const OSSL_CORE_HANDLE *handle, zc_config_key ke
     *out = v;
     return 1;
 bad:
-    ZC_raise(handle, ZC_R_INVALID_CONFIG,
+    ZC_fatal(handle, ZC_R_INVALID_CONFIG,
              "config key '%s': invalid value '%s' (expected an integer in %llu..%llu)",
              zc_config_names[key], value, min, max);
     return 0;
@@ -132,7 +132,7 @@ static int zc_config_parse_bool(const OSSL_CORE_HANDLE *handle, zc_config_key ke
             return 1;
         }
     }
-    ZC_raise(handle, ZC_R_INVALID_CONFIG,
+    ZC_fatal(handle, ZC_R_INVALID_CONFIG,
              "config key '%s': invalid value '%s' (expected yes/no, on/off, 1/0)",
              zc_config_names[key], value);
     return 0;
@@ -175,7 +175,7 @@ int zc_config_load(const OSSL_CORE_HANDLE *handle,
     params[ZC_CONF_COUNT] = OSSL_PARAM_construct_end();
     /* Keys absent from the section are simply left NULL by the core. */
     if (get_params != NULL && !get_params(handle, params)) {
-        ZC_raise(handle, ZC_R_INVALID_CONFIG, "cannot read the provider's config section");
+        ZC_fatal(handle, ZC_R_INVALID_CONFIG, "cannot read the provider's config section");
         return 0;
     }
     if (!zc_config_parse_backend(handle, values[ZC_CONF_BACKEND], cfg)

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <openssl/err.h>
 #include "zc_err.h"
 
@@ -76,4 +77,17 @@ void zc_err_raise(const OSSL_CORE_HANDLE *handle, const char *file, int line,
     va_start(ap, fmt);
     zc_core_vset_error(handle, ERR_PACK(0, 0, reason), fmt, ap);
     va_end(ap);
+}
+
+void zc_err_fatal(const OSSL_CORE_HANDLE *handle, const char *file, int line,
+                  const char *func, zc_reason reason, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    zc_err_raise(handle, file, line, func, reason, "%s", msg);
+    fprintf(stderr, "zcrypto: provider not loaded: %s\n", msg);
 }

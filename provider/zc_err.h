@@ -50,6 +50,22 @@ void zc_err_raise(const OSSL_CORE_HANDLE *handle, const char *file, int line,
 #endif
     ;
 
+/*
+ * For errors that stop the provider from loading. OpenSSL 3.0 drops the
+ * error queue of a provider activated from openssl.cnf and carries on
+ * without it, so the message also goes to stderr: a misconfiguration must
+ * be visible, never a silent fallback to the default provider.
+ */
+void zc_err_fatal(const OSSL_CORE_HANDLE *handle, const char *file, int line,
+                  const char *func, zc_reason reason, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 6, 7)))
+#endif
+    ;
+#define ZC_fatal(handle, reason, ...)                                       \
+    zc_err_fatal((handle), OPENSSL_FILE, OPENSSL_LINE, OPENSSL_FUNC,        \
+                 (reason), __VA_ARGS__)
+
 /* handle: the provider's core handle (provctx->handle). */
 #define ZC_raise(handle, reason, ...)                                       \
     zc_err_raise((handle), OPENSSL_FILE, OPENSSL_LINE, OPENSSL_FUNC,        \

@@ -188,8 +188,8 @@ static int zc_prov_select_backend(zc_provctx *provctx, char *skipped, size_t ski
         const zc_backend *be = zc_backend_get(provctx->config.backend);
 
         if (!be->activate()) {
-            ZC_raise(provctx->handle, ZC_R_SELF_TEST_FAILED,
-                     "config key '%s': backend '%s' failed its self-test",
+            ZC_fatal(provctx->handle, ZC_R_SELF_TEST_FAILED,
+                 "config key '%s': backend '%s' failed its self-test",
                      zc_config_key_name(ZC_CONF_BACKEND), be->name);
             return 0;
         }
@@ -212,7 +212,7 @@ static int zc_prov_select_backend(zc_provctx *provctx, char *skipped, size_t ski
             OPENSSL_strlcat(skipped, be->name, skipped_size);
         }
     }
-    ZC_raise(provctx->handle, ZC_R_SELF_TEST_FAILED, "every backend failed its self-test");
+    ZC_fatal(provctx->handle, ZC_R_SELF_TEST_FAILED, "every backend failed its self-test");
     return 0;
 }
 

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <openssl/crypto.h>
 #include "zc_imb_internal.h"
 
 typedef struct zc_imb_gcm_key {
@@ -99,6 +100,8 @@ static int zc_imb_gcm_finish(const void *key_state, void *msg_state, unsigned ch
     case 0x18:  IMB_AES192_GCM_DEC_FINALIZE(m, &k->k, c, tag, 16); break;
     default:    IMB_AES256_GCM_DEC_FINALIZE(m, &k->k, c, tag, 16); break;
     }
+    /* Holds the hash state and a partial keystream block. */
+    OPENSSL_cleanse(c, sizeof(*c));
     return 1;
 }
 
@@ -153,6 +156,7 @@ static int zc_imb_cp_finish(const void *key_state, void *msg_state, unsigned cha
         return 0;
     IMB_CHACHA20_POLY1305_ENC_FINALIZE(m, (struct chacha20_poly1305_context_data *)msg_state,
                                        tag, 16);
+    OPENSSL_cleanse(msg_state, sizeof(struct chacha20_poly1305_context_data));
     return 1;
 }
 

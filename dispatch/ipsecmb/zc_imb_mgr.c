@@ -26,7 +26,10 @@ static zc_imb_registry zc_imb_reg[ZC_IMB_ARCH_COUNT] = {
     [0 ... ZC_IMB_ARCH_COUNT - 1] = { PTHREAD_MUTEX_INITIALIZER, NULL, 0, 1 }
 };
 
-static __thread struct {
+/* initial-exec: the lookup is on every operation, and a dlopen'ed module's
+ * default TLS model costs a __tls_get_addr call each time. 96 bytes fit in
+ * glibc's static TLS reserve for dlopen'ed modules. */
+static __thread __attribute__((tls_model("initial-exec"))) struct {
     IMB_MGR *mgr[ZC_IMB_ARCH_COUNT];
     zc_imb_node *node[ZC_IMB_ARCH_COUNT];
     uint64_t generation[ZC_IMB_ARCH_COUNT];

@@ -1,0 +1,604 @@
+/*
+ * zcrypto core suite, every test on every backend this CPU runs: Wycheproof
+ * (all 641 cases) against the expected results and the default provider,
+ * a differential test on random inputs, libssl's TLS 1.2/1.3 param flows
+ * interoperating with the default provider, bad input, provider params.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <json-c/json.h>
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/provider.h>
+#include "zc_core_util.h"
+
+static const char *const zc_algs[] = { "AES-128-GCM", "AES-192-GCM", "AES-256-GCM",
+                                       "ChaCha20-Poly1305" };
+static OSSL_LIB_CTX *zc_ref;
+
+/* ------------------------------------------------------------ Wycheproof */
+
+static void zc_wycheproof_file(const char *backend, const char *file, const char *family)
+{
+    char path[4096];
+    json_object *root, *groups, *num;
+    OSSL_LIB_CTX *lc = zc_util_libctx(backend, NULL);
+    int total = 0;
+
+    ck_assert_ptr_nonnull(lc);
+    snprintf(path, sizeof(path), "%s/test/vectors/%s", getenv("ZC_SRCDIR"), file);
+    root = json_object_from_file(path);
+    ck_assert_msg(root != NULL, "cannot read %s", path);
+    ck_assert(json_object_object_get_ex(root, "testGroups", &groups));
+    ck_assert(json_object_object_get_ex(root, "numberOfTests", &num));
+    for (size_t g = 0; g < json_object_array_length(groups); g++) {
+        json_object *grp = json_object_array_get_idx(groups, g), *tests, *ks;
+        char alg[32];
+
+        ck_assert(json_object_object_get_ex(grp, "tests", &tests));
+        ck_assert(json_object_object_get_ex(grp, "keySize", &ks));
+        if (strcmp(family, "gcm") == 0)
+            snprintf(alg, sizeof(alg), "AES-%d-GCM", json_object_get_int(ks));
+        else
+            snprintf(alg, sizeof(alg), "ChaCha20-Poly1305");
+        EVP_CIPHER *zc = zc_util_fetch(lc, alg, "zcrypto"), *df = zc_util_fetch(zc_ref, alg, "default");
+
+        ck_assert_ptr_nonnull(zc);
+        ck_assert_ptr_nonnull(df);
+        for (size_t t = 0; t < json_object_array_length(tests); t++) {
+            json_object *tc = json_object_array_get_idx(tests, t), *v;
+            const char *f[6] = { "key", "iv", "aad", "msg", "ct", "tag" };
+            unsigned char *b[6];
+            size_t l[6];
+            int id, valid, acceptable, zenc, denc, zdec, ddec;
+
+            for (int i = 0; i < 6; i++) {
+                ck_assert(json_object_object_get_ex(tc, f[i], &v));
+                b[i] = zc_util_unhex(json_object_get_string(v), &l[i]);
+            }
+            json_object_object_get_ex(tc, "tcId", &v);
+            id = json_object_get_int(v);
+            json_object_object_get_ex(tc, "result", &v);
+            valid = strcmp(json_object_get_string(v), "valid") == 0;
+            acceptable = strcmp(json_object_get_string(v), "acceptable") == 0;
+
+            unsigned char *zo = calloc(1, l[3] + l[4] + 16), *dout = calloc(1, l[3] + l[4] + 16);
+            zc_aead_io zi = { .key = b[0], .iv = b[1], .ivlen = l[1], .aad = b[2], .aadlen = l[2],
+                              .in = b[3], .inlen = l[3], .out = zo };
+            zc_aead_io di = zi;
+
+            di.out = dout;
+            zenc = zc_util_aead(zc, 1, &zi);
+            denc = zc_util_aead(df, 1, &di);
+            ck_assert_msg(zenc == denc, "%s tc %d: encrypt accept differs (zcrypto %d, default %d)",
+                          file, id, zenc, denc);
+            if (zenc && l[5] == 16) {
+                ck_assert_msg(memcmp(zi.out, di.out, l[3]) == 0 && memcmp(zi.tag_out, di.tag_out, 16) == 0,
+                              "%s tc %d: encrypt differs from default", file, id);
+                if (valid)
+                    ck_assert_msg(memcmp(zi.out, b[4], l[4]) == 0 && memcmp(zi.tag_out, b[5], 16) == 0,
+                                  "%s tc %d: wrong ciphertext or tag", file, id);
+            }
+            zc_aead_io zd = { .key = b[0], .iv = b[1], .ivlen = l[1], .aad = b[2], .aadlen = l[2],
+                              .in = b[4], .inlen = l[4], .tag_in = b[5], .taglen = l[5], .out = zo };
+            zc_aead_io dd = zd;
+
+            dd.out = dout;
+            zdec = zc_util_aead(zc, 0, &zd);
+            ddec = zc_util_aead(df, 0, &dd);
+            ck_assert_msg(zdec == ddec, "%s tc %d: decrypt accept differs (zcrypto %d, default %d)",
+                          file, id, zdec, ddec);
+            /* IVs over 1024 bits: the default provider refuses them too. */
+            if (valid && !(l[1] > 128 && !ddec))
+                ck_assert_msg(zdec && memcmp(zo, b[3], l[3]) == 0, "%s tc %d: valid case rejected", file, id);
+            else if (zdec)
+                ck_assert_msg(acceptable, "%s tc %d: invalid case accepted", file, id);
+            ERR_clear_error();
+            free(zo), free(dout);
+            for (int i = 0; i < 6; i++)
+                free(b[i]);
+            total++;
+        }
+        EVP_CIPHER_free(zc);
+        EVP_CIPHER_free(df);
+    }
+    ck_assert_int_eq(total, json_object_get_int(num));
+    fprintf(stderr, "%s on %s: %d cases\n", file, backend, total);
+    ck_assert_uint_gt(zc_util_stat(lc, strcmp(family, "gcm") == 0 ? "AES-128-GCM" : "ChaCha20-Poly1305", "ops"), 0);
+    json_object_put(root);
+    OSSL_LIB_CTX_free(lc);
+}
+
+START_TEST(test_wycheproof_gcm)
+{
+    zc_wycheproof_file(zc_backends[_i], "aes_gcm_test.json", "gcm");
+}
+END_TEST
+
+START_TEST(test_wycheproof_chacha)
+{
+    zc_wycheproof_file(zc_backends[_i], "chacha20_poly1305_test.json", "chacha");
+}
+END_TEST
+
+/* ------------------------------------------------------------ differential */
+
+static uint64_t zc_seed;
+
+/* Feeds buf in random chunks through update (AAD when out is NULL). */
+static int zc_chunked(EVP_CIPHER_CTX *ctx, unsigned char *out, const unsigned char *in, size_t len,
+                      uint64_t *rs)
+{
+    size_t off = 0;
+    int n;
+
+    while (off < len) {
+        size_t ch = 1 + zc_util_rand(rs) % (zc_util_rand(rs) % 4 == 0 ? 17 : 4096);
+
+        if (ch > len - off)
+            ch = len - off;
+        if (!EVP_CipherUpdate(ctx, out == NULL ? NULL : out + off, &n, in + off, (int)ch))
+            return 0;
+        off += ch;
+    }
+    return 1;
+}
+
+static void zc_diff_run(const char *backend, int cases, size_t maxlen)
+{
+    OSSL_LIB_CTX *lc = zc_util_libctx(backend, NULL);
+    uint64_t rs = zc_seed ^ (uint64_t)backend[0] << 56 ^ (uint64_t)backend[1] << 48;
+    EVP_CIPHER *zc[4], *df[4];
+    unsigned char *pt = malloc(65536), *c1 = malloc(65536 + 16), *c2 = malloc(65536 + 16);
+    unsigned char *p2 = malloc(65536 + 16), key[32], iv[64], aad[64], t1[16], t2[16], t3[16];
+
+    ck_assert_ptr_nonnull(lc);
+    for (int a = 0; a < 4; a++) {
+        zc[a] = zc_util_fetch(lc, zc_algs[a], "zcrypto");
+        df[a] = zc_util_fetch(zc_ref, zc_algs[a], "default");
+        ck_assert(zc[a] != NULL && df[a] != NULL);
+    }
+    for (int i = 0; i < cases; i++) {
+        int a = (int)(zc_util_rand(&rs) % 4), n, inplace = zc_util_rand(&rs) % 2;
+        size_t ivlen = a == 3 || zc_util_rand(&rs) % 3 ? 12 : 1 + zc_util_rand(&rs) % 64;
+        size_t aadlen = zc_util_rand(&rs) % 65, r = zc_util_rand(&rs) % 10;
+        size_t len = r < 4 ? zc_util_rand(&rs) % 65 : r < 8 ? zc_util_rand(&rs) % 2049
+                                                            : zc_util_rand(&rs) % (maxlen + 1);
+        size_t taglen = a == 3 ? 16 : 4 + zc_util_rand(&rs) % 13;
+        EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new(), *y = EVP_CIPHER_CTX_new();
+
+        for (size_t j = 0; j < 32; j++)
+            key[j] = (unsigned char)zc_util_rand(&rs);
+        for (size_t j = 0; j < 64; j++)
+            iv[j] = (unsigned char)zc_util_rand(&rs), aad[j] = (unsigned char)zc_util_rand(&rs);
+        for (size_t j = 0; j < len; j++)
+            pt[j] = (unsigned char)zc_util_rand(&rs);
+
+        /* Reference: default provider, one shot. */
+        zc_aead_io ref = { .key = key, .iv = iv, .ivlen = ivlen, .aad = aad, .aadlen = aadlen,
+                           .in = pt, .inlen = len, .out = c1 };
+        ck_assert(zc_util_aead(df[a], 1, &ref));
+
+        /* zcrypto: random chunks, maybe in place, maybe a copy mid-stream,
+         * maybe a second message on the same ctx with the key kept. */
+        int reuse = zc_util_rand(&rs) % 4 == 0;
+        ck_assert(EVP_EncryptInit_ex(x, zc[a], NULL, NULL, NULL));
+        if (ivlen != 12)
+            ck_assert(EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_IVLEN, (int)ivlen, NULL) > 0);
+        ck_assert(EVP_EncryptInit_ex(x, NULL, NULL, key, reuse ? aad : iv));
+        if (reuse) {
+            /* A throwaway message first, then re-init with the IV only. */
+            ck_assert(EVP_EncryptUpdate(x, c2, &n, pt, (int)(len < 100 ? len : 100)));
+            ck_assert(EVP_EncryptFinal_ex(x, c2, &n));
+            ck_assert(EVP_EncryptInit_ex(x, NULL, NULL, NULL, iv));
+        }
+        ck_assert(zc_chunked(x, NULL, aad, aadlen, &rs));
+        if (inplace)
+            memcpy(c2, pt, len);
+        size_t half = len ? zc_util_rand(&rs) % len : 0;
+        ck_assert(zc_chunked(x, c2, inplace ? c2 : pt, half, &rs));
+        if (zc_util_rand(&rs) % 4 == 0) {
+            ck_assert(EVP_CIPHER_CTX_copy(y, x));
+            EVP_CIPHER_CTX_free(x);
+            x = y;
+            y = EVP_CIPHER_CTX_new();
+        }
+        ck_assert(zc_chunked(x, c2 + half, (inplace ? c2 : pt) + half, len - half, &rs));
+        ck_assert(EVP_EncryptFinal_ex(x, c2 + len, &n));
+        ck_assert(EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_GET_TAG, 16, t1) > 0);
+        ck_assert_msg(memcmp(c1, c2, len) == 0 && memcmp(t1, ref.tag_out, 16) == 0,
+                      "seed %llu case %d: %s len %zu ivlen %zu aad %zu differs from default",
+                      (unsigned long long)zc_seed, i, zc_algs[a], len, ivlen, aadlen);
+
+        /* Decrypt with a (possibly truncated) tag; then tampered: both reject. */
+        memcpy(t2, t1, 16);
+        zc_aead_io zd = { .key = key, .iv = iv, .ivlen = ivlen, .aad = aad, .aadlen = aadlen,
+                          .in = c2, .inlen = len, .tag_in = t2, .taglen = taglen, .out = p2 };
+        ck_assert_msg(zc_util_aead(zc[a], 0, &zd) && memcmp(p2, pt, len) == 0,
+                      "seed %llu case %d: decrypt failed", (unsigned long long)zc_seed, i);
+        memcpy(t3, t1, 16);
+        size_t bit = zc_util_rand(&rs) % ((len + taglen) * 8);
+        if (bit / 8 < len)
+            c2[bit / 8] ^= (unsigned char)(1 << (bit % 8));
+        else
+            t3[bit / 8 - len] ^= (unsigned char)(1 << (bit % 8));
+        zd.tag_in = t3;
+        zc_aead_io dd = zd;
+        unsigned char *p3 = malloc(len + 16);
+        dd.out = p3;
+        ck_assert_msg(!zc_util_aead(zc[a], 0, &zd), "seed %llu case %d: tampered accepted",
+                      (unsigned long long)zc_seed, i);
+        ck_assert(!zc_util_aead(df[a], 0, &dd));
+        ERR_clear_error();
+        free(p3);
+        EVP_CIPHER_CTX_free(x);
+        EVP_CIPHER_CTX_free(y);
+    }
+    for (int a = 0; a < 4; a++) {
+        ck_assert_uint_gt(zc_util_stat(lc, zc_algs[a], "ops"), 0);
+        EVP_CIPHER_free(zc[a]);
+        EVP_CIPHER_free(df[a]);
+    }
+    free(pt), free(c1), free(c2), free(p2);
+    OSSL_LIB_CTX_free(lc);
+}
+
+START_TEST(test_differential)
+{
+    /* 20,000 cases per run in all, shared by the backends; the portable one
+     * (constant time, slow) gets shorter messages. */
+    int per = (int)((20000 + zc_nbackends - 1) / zc_nbackends);
+    int portable = strcmp(zc_backends[_i], "portable") == 0;
+
+    zc_diff_run(zc_backends[_i], per, portable ? 8192 : 65536);
+}
+END_TEST
+
+/* ------------------------------------------------------------ TLS flows */
+
+/* TLS 1.2 as libssl 3.0 drives it: one in-place update per record. */
+static EVP_CIPHER_CTX *zc_tls12_ctx(EVP_CIPHER *c, int enc, const unsigned char *key,
+                                    const unsigned char *iv, int gcm)
+{
+    EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
+
+    ck_assert(EVP_CipherInit_ex(x, c, NULL, key, gcm ? NULL : iv, enc));
+    if (gcm)
+        ck_assert(EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_IV_FIXED, 4, (void *)iv) > 0);
+    return x;
+}
+
+static int zc_tls12_record(EVP_CIPHER_CTX *x, int enc, int gcm, uint64_t seq, unsigned char *buf,
+                           size_t plen, int *outl)
+{
+    unsigned char aad[13];
+    size_t reclen = (gcm ? 8 : 0) + plen + 16;
+    size_t field = enc ? plen + (gcm ? 8 : 0) : reclen;
+
+    for (int i = 0; i < 8; i++)
+        aad[i] = (unsigned char)(seq >> (56 - 8 * i));
+    aad[8] = 23, aad[9] = 3, aad[10] = 3;
+    aad[11] = (unsigned char)(field >> 8), aad[12] = (unsigned char)field;
+    if (EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_TLS1_AAD, 13, aad) != 16)
+        return 0;
+    return EVP_CipherUpdate(x, buf, outl, buf, (int)reclen);
+}
+
+static void zc_tls12_flow(OSSL_LIB_CTX *lc, int a)
+{
+    int gcm = a != 3;
+    unsigned char key[32], iv[12], buf[3000], pt[3000];
+    EVP_CIPHER *zc = zc_util_fetch(lc, zc_algs[a], "zcrypto");
+    EVP_CIPHER *df = zc_util_fetch(zc_ref, zc_algs[a], "default");
+
+    for (int i = 0; i < 32; i++)
+        key[i] = (unsigned char)(i * 7 + a);
+    for (int i = 0; i < 12; i++)
+        iv[i] = (unsigned char)(i * 13 + 1);
+    /* zcrypto seals, default opens; then the other way round. */
+    for (int dir = 0; dir < 2; dir++) {
+        EVP_CIPHER_CTX *e = zc_tls12_ctx(dir ? df : zc, 1, key, iv, gcm);
+        EVP_CIPHER_CTX *d = zc_tls12_ctx(dir ? zc : df, 0, key, iv, gcm);
+
+        for (uint64_t seq = 0; seq < 6; seq++) {
+            size_t plen = (size_t)(seq * 523 % 2900), off = gcm ? 8 : 0;
+            int outl;
+
+            for (size_t j = 0; j < plen; j++)
+                pt[j] = (unsigned char)(j + seq);
+            memcpy(buf + off, pt, plen);
+            ck_assert(zc_tls12_record(e, 1, gcm, seq, buf, plen, &outl));
+            ck_assert_int_eq(outl, (int)(off + plen + 16));
+            if (seq == 5) {
+                /* Tampered record: rejected, plaintext area wiped. */
+                buf[off + plen + 3] ^= 1;
+                ck_assert(!zc_tls12_record(d, 0, gcm, seq, buf, plen, &outl));
+                if (dir == 1)
+                    for (size_t j = 0; j < plen; j++)
+                        ck_assert_msg(buf[off + j] == 0, "plaintext not wiped at %zu", j);
+                ERR_clear_error();
+                continue;
+            }
+            ck_assert(zc_tls12_record(d, 0, gcm, seq, buf, plen, &outl));
+            ck_assert_int_eq(outl, (int)plen);
+            ck_assert(memcmp(buf + off, pt, plen) == 0);
+        }
+        EVP_CIPHER_CTX_free(e);
+        EVP_CIPHER_CTX_free(d);
+    }
+    EVP_CIPHER_free(zc);
+    EVP_CIPHER_free(df);
+}
+
+/* TLS 1.3: key once (after ivlen), per record IV only, AAD update, tag. */
+static void zc_tls13_flow(OSSL_LIB_CTX *lc, int a)
+{
+    unsigned char key[32] = { 3 }, iv[12] = { 9 }, nonce[12], hdr[5] = { 23, 3, 3, 0, 0 };
+    unsigned char buf[2100], pt[2100], tag[16];
+    EVP_CIPHER *c[2] = { zc_util_fetch(lc, zc_algs[a], "zcrypto"),
+                         zc_util_fetch(zc_ref, zc_algs[a], "default") };
+
+    for (int dir = 0; dir < 2; dir++) {
+        EVP_CIPHER_CTX *e = EVP_CIPHER_CTX_new(), *d = EVP_CIPHER_CTX_new();
+        EVP_CIPHER_CTX *x[2] = { e, d };
+
+        for (int k = 0; k < 2; k++) {
+            ck_assert(EVP_CipherInit_ex(x[k], c[(dir + k) % 2], NULL, NULL, NULL, k == 0));
+            ck_assert(EVP_CIPHER_CTX_ctrl(x[k], EVP_CTRL_AEAD_SET_IVLEN, 12, NULL) > 0);
+            ck_assert(EVP_CipherInit_ex(x[k], NULL, NULL, key, NULL, k == 0));
+        }
+        for (uint64_t seq = 0; seq < 5; seq++) {
+            size_t plen = (size_t)(seq * 499 % 2000) + 1;
+            int n;
+
+            memcpy(nonce, iv, 12);
+            for (int i = 0; i < 8; i++)
+                nonce[11 - i] ^= (unsigned char)(seq >> (8 * i));
+            for (size_t j = 0; j < plen; j++)
+                pt[j] = (unsigned char)(j * 3 + seq);
+            memcpy(buf, pt, plen);
+            hdr[3] = (unsigned char)((plen + 16) >> 8), hdr[4] = (unsigned char)(plen + 16);
+            ck_assert(EVP_CipherInit_ex(e, NULL, NULL, NULL, nonce, 1));
+            ck_assert(EVP_CipherUpdate(e, NULL, &n, hdr, 5));
+            ck_assert(EVP_CipherUpdate(e, buf, &n, buf, (int)plen));
+            ck_assert(EVP_CipherFinal_ex(e, buf + n, &n) && n == 0);
+            ck_assert(EVP_CIPHER_CTX_ctrl(e, EVP_CTRL_AEAD_GET_TAG, 16, tag) > 0);
+            if (seq == 4)
+                tag[0] ^= 0x80;
+            ck_assert(EVP_CipherInit_ex(d, NULL, NULL, NULL, nonce, 0));
+            ck_assert(EVP_CIPHER_CTX_ctrl(d, EVP_CTRL_AEAD_SET_TAG, 16, tag) > 0);
+            ck_assert(EVP_CipherUpdate(d, NULL, &n, hdr, 5));
+            ck_assert(EVP_CipherUpdate(d, buf, &n, buf, (int)plen));
+            if (seq == 4) {
+                ck_assert(!EVP_CipherFinal_ex(d, buf + n, &n));
+                ERR_clear_error();
+            } else {
+                ck_assert(EVP_CipherFinal_ex(d, buf + n, &n));
+                ck_assert(memcmp(buf, pt, plen) == 0);
+            }
+        }
+        EVP_CIPHER_CTX_free(e);
+        EVP_CIPHER_CTX_free(d);
+    }
+    EVP_CIPHER_free(c[0]);
+    EVP_CIPHER_free(c[1]);
+}
+
+START_TEST(test_tls_flows)
+{
+    OSSL_LIB_CTX *lc = zc_util_libctx(zc_backends[_i], NULL);
+
+    ck_assert_ptr_nonnull(lc);
+    for (int a = 0; a < 4; a++) {
+        uint64_t before = zc_util_stat(lc, zc_algs[a], "ops");
+
+        zc_tls12_flow(lc, a);
+        zc_tls13_flow(lc, a);
+        ck_assert_uint_gt(zc_util_stat(lc, zc_algs[a], "ops"), before);
+        ck_assert_uint_gt(zc_util_stat(lc, zc_algs[a], "tag_failures"), 0);
+    }
+    OSSL_LIB_CTX_free(lc);
+}
+END_TEST
+
+/* ------------------------------------------------------------ bad input */
+
+START_TEST(test_bad_input)
+{
+    OSSL_LIB_CTX *lc = zc_util_libctx(zc_backends[_i], NULL);
+    unsigned char key[32] = { 1 }, iv[16] = { 2 }, buf[64] = { 0 }, tag[17] = { 0 };
+    int n;
+
+    ck_assert_ptr_nonnull(lc);
+    for (int a = 0; a < 4; a++) {
+        EVP_CIPHER *c = zc_util_fetch(lc, zc_algs[a], "zcrypto");
+        EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
+        int gcm = a != 3;
+
+#define ZC_EXPECT_FAIL(expr, what)                                                  \
+        do {                                                                        \
+            ERR_clear_error();                                                      \
+            ck_assert_msg((expr) <= 0, "%s: %s accepted", zc_algs[a], what);        \
+            ck_assert_msg(zc_util_last_error_is_zcrypto(), "%s: %s: no zcrypto error", \
+                          zc_algs[a], what);                                        \
+        } while (0)
+
+        ck_assert(EVP_EncryptInit_ex(x, c, NULL, NULL, NULL));
+        ZC_EXPECT_FAIL(EVP_CIPHER_CTX_set_key_length(x, 20), "wrong key length");
+        ZC_EXPECT_FAIL(EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_IVLEN, 0, NULL), "ivlen 0");
+        ZC_EXPECT_FAIL(EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_IVLEN, gcm ? 129 : 13, NULL),
+                       "ivlen too long");
+        ZC_EXPECT_FAIL(EVP_EncryptUpdate(x, buf, &n, buf, 16), "update without key");
+        ck_assert(EVP_EncryptInit_ex(x, NULL, NULL, key, iv));
+        ZC_EXPECT_FAIL(EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_GET_TAG, 16, tag), "tag before final");
+        ZC_EXPECT_FAIL(EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_TAG, 16, tag), "set tag on encrypt");
+        ck_assert(EVP_EncryptUpdate(x, buf, &n, buf, 16));
+        ZC_EXPECT_FAIL(EVP_EncryptUpdate(x, NULL, &n, buf, 4), "AAD after data");
+        ck_assert(EVP_EncryptFinal_ex(x, buf, &n));
+        ZC_EXPECT_FAIL(EVP_EncryptUpdate(x, buf, &n, buf, 16), "update after final");
+        ZC_EXPECT_FAIL(EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_GET_TAG, 17, tag), "get tag 17");
+
+        EVP_CIPHER_CTX_free(x);
+        x = EVP_CIPHER_CTX_new();
+        ck_assert(EVP_DecryptInit_ex(x, c, NULL, key, iv));
+        ZC_EXPECT_FAIL(EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_TAG, 17, tag), "set tag 17");
+        ZC_EXPECT_FAIL(EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_TAG, 0, tag), "set tag 0");
+        ck_assert(EVP_DecryptUpdate(x, buf, &n, buf, 16));
+        ZC_EXPECT_FAIL(EVP_DecryptFinal_ex(x, buf, &n), "decrypt final without tag");
+        ck_assert(EVP_DecryptInit_ex(x, NULL, NULL, NULL, iv));
+        ck_assert(EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_TAG, 16, tag) > 0);
+        ck_assert(EVP_DecryptUpdate(x, buf, &n, buf, 16));
+        ZC_EXPECT_FAIL(EVP_DecryptFinal_ex(x, buf, &n), "wrong tag");
+        /* Malformed TLS AAD (length below the tag). */
+        unsigned char aad[13] = { 0 };
+        aad[12] = 3;
+        ZC_EXPECT_FAIL(EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_TLS1_AAD, 13, aad), "short TLS AAD");
+        ZC_EXPECT_FAIL(EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_TLS1_AAD, 12, aad), "12-byte TLS AAD");
+        ck_assert_uint_gt(zc_util_stat(lc, zc_algs[a], "tag_failures"), 0);
+        EVP_CIPHER_CTX_free(x);
+        EVP_CIPHER_free(c);
+    }
+    OSSL_LIB_CTX_free(lc);
+}
+END_TEST
+
+/* ------------------------------------------------------------ provider */
+
+START_TEST(test_provider_params)
+{
+    OSSL_LIB_CTX *lc = zc_util_libctx(zc_backends[_i], NULL);
+    OSSL_PROVIDER *p;
+    const char *name = NULL, *info = NULL;
+    char backend[32] = "";
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_utf8_ptr(OSSL_PROV_PARAM_NAME, &name, 0),
+        OSSL_PARAM_utf8_ptr(OSSL_PROV_PARAM_BUILDINFO, &info, 0),
+        OSSL_PARAM_utf8_string("zcrypto-backend", backend, sizeof(backend)),
+        OSSL_PARAM_END
+    };
+    static const char *const oids[] = { "2.16.840.1.101.3.4.1.6", "id-aes192-GCM",
+                                        "2.16.840.1.101.3.4.1.46", "id-aes256-GCM" };
+
+    ck_assert_ptr_nonnull(lc);
+    ck_assert_ptr_nonnull(p = OSSL_PROVIDER_load(lc, "zcrypto"));
+    ck_assert(OSSL_PROVIDER_get_params(p, params));
+    ck_assert_str_eq(name, "zcrypto");
+    ck_assert_str_eq(backend, zc_backends[_i]);
+    ck_assert_ptr_nonnull(strstr(info, zc_backends[_i]));
+    OSSL_PROVIDER_unload(p);
+    for (size_t i = 0; i < 4; i++) {
+        EVP_CIPHER *c = zc_util_fetch(lc, oids[i], "zcrypto");
+
+        ck_assert_msg(c != NULL, "%s not offered", oids[i]);
+        EVP_CIPHER_free(c);
+    }
+    for (int a = 0; a < 4; a++) {
+        EVP_CIPHER *z = zc_util_fetch(lc, zc_algs[a], "zcrypto"), *d = zc_util_fetch(zc_ref, zc_algs[a], "default");
+
+        ck_assert_int_eq(EVP_CIPHER_get_flags(z), EVP_CIPHER_get_flags(d));
+        ck_assert_int_eq(EVP_CIPHER_get_mode(z), EVP_CIPHER_get_mode(d));
+        ck_assert_int_eq(EVP_CIPHER_get_block_size(z), EVP_CIPHER_get_block_size(d));
+        ck_assert_int_eq(EVP_CIPHER_get_iv_length(z), EVP_CIPHER_get_iv_length(d));
+        ck_assert_int_eq(EVP_CIPHER_get_key_length(z), EVP_CIPHER_get_key_length(d));
+        EVP_CIPHER_free(z);
+        EVP_CIPHER_free(d);
+    }
+    OSSL_LIB_CTX_free(lc);
+}
+END_TEST
+
+START_TEST(test_config_errors)
+{
+    static const struct { const char *backend, *extra, *needle; } bad[] = {
+        { "bogus", NULL, "backend" }, { "neon", NULL, "neon" },
+        { NULL, "stats_file =", "stats_file" }, { NULL, "async_min_bytes = 12k", "async_min_bytes" },
+        { NULL, "batch_max = 0", "batch_max" }, { NULL, "async = maybe", "async" },
+    };
+    char path[64], buf[4096];
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        BIO *b = BIO_new(BIO_s_mem());
+
+        ERR_clear_error();
+        ck_assert_msg(zc_util_libctx(bad[i].backend, bad[i].extra) == NULL, "config %zu accepted", i);
+        ERR_print_errors(b);
+        buf[BIO_read(b, buf, sizeof(buf) - 1) > 0 ? BIO_pending(b) : 0] = '\0';
+        BIO_free(b);
+    }
+    /* stats_file: written at teardown, %p is the pid. */
+    snprintf(path, sizeof(path), "/tmp/zc-core-stats-%d.json", (int)getpid());
+    OSSL_LIB_CTX *lc = zc_util_libctx(NULL, "stats_file = /tmp/zc-core-stats-%p.json");
+    ck_assert_ptr_nonnull(lc);
+    zc_aead_io io = { .key = (unsigned char[32]){ 0 }, .iv = (unsigned char[12]){ 0 }, .ivlen = 12,
+                      .in = (unsigned char[8]){ 0 }, .inlen = 8, .out = (unsigned char[32]){ 0 } };
+    EVP_CIPHER *c = zc_util_fetch(lc, "AES-128-GCM", "zcrypto");
+    ck_assert(zc_util_aead(c, 1, &io));
+    EVP_CIPHER_free(c);
+    OSSL_LIB_CTX_free(lc);
+    json_object *j = json_object_from_file(path);
+    ck_assert_msg(j != NULL, "stats file %s not written", path);
+    ck_assert_ptr_nonnull(strstr(json_object_to_json_string(j), "\"AES-128-GCM\""));
+    json_object_put(j);
+    unlink(path);
+}
+END_TEST
+
+START_TEST(test_config_error_text)
+{
+    /* openssl.cnf activation drops the error queue, so zcrypto also says
+     * why on stderr; the message names the key and the value. */
+    char path[] = "/tmp/zc-core-err-XXXXXX", text[4096] = "";
+    int fd = mkstemp(path), saved = dup(2);
+    FILE *f;
+    size_t n;
+
+    ck_assert(fd >= 0 && saved >= 0);
+    ck_assert(dup2(fd, 2) >= 0);
+    ck_assert(zc_util_libctx("bogus", NULL) == NULL);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    close(fd);
+    ck_assert_ptr_nonnull(f = fopen(path, "r"));
+    n = fread(text, 1, sizeof(text) - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    unlink(path);
+    ck_assert_msg(strstr(text, "'backend'") != NULL && strstr(text, "'bogus'") != NULL,
+                  "message does not name key and value: %s", text);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("zcrypto core");
+    TCase *tc = tcase_create("all backends");
+    SRunner *sr;
+    const char *seed = getenv("ZC_TEST_SEED");
+    int failed;
+
+    zc_util_init();
+    zc_ref = zc_util_default_libctx();
+    zc_seed = seed != NULL ? strtoull(seed, NULL, 0) : (uint64_t)time(NULL);
+    fprintf(stderr, "differential seed: %llu (replay with ZC_TEST_SEED)\n", (unsigned long long)zc_seed);
+    tcase_set_timeout(tc, 600);
+    tcase_add_loop_test(tc, test_wycheproof_gcm, 0, (int)zc_nbackends);
+    tcase_add_loop_test(tc, test_wycheproof_chacha, 0, (int)zc_nbackends);
+    tcase_add_loop_test(tc, test_tls_flows, 0, (int)zc_nbackends);
+    tcase_add_loop_test(tc, test_bad_input, 0, (int)zc_nbackends);
+    tcase_add_loop_test(tc, test_provider_params, 0, (int)zc_nbackends);
+    tcase_add_loop_test(tc, test_differential, 0, (int)zc_nbackends);
+    tcase_add_test(tc, test_config_errors);
+    tcase_add_test(tc, test_config_error_text);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    OSSL_LIB_CTX_free(zc_ref);
+    return failed == 0 ? 0 : 1;
+}
