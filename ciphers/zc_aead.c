@@ -304,6 +304,7 @@ static int zc_aead_stream(zc_aead_ctx *ctx, unsigned char *out, size_t *outl,
         return 0;
     }
     ctx->data_len += inl;
+    zc_stats_count_bytes(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg, inl);
     *outl = inl;
     return 1;
 }
@@ -361,7 +362,7 @@ static int zc_aead_finish(zc_aead_ctx *ctx)
         ZC_CTX_RAISE(ctx, ZC_R_TAG_MISMATCH, "%s", zc_alg_name(ctx->kind->alg));
         goto err;
     }
-    zc_stats_count_op(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg, ctx->data_len);
+    zc_stats_count_op(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg);
     ok = 1;
 err:
     OPENSSL_cleanse(computed, sizeof(computed));
@@ -428,7 +429,8 @@ int zc_aead_oneshot(zc_aead_ctx *ctx, const unsigned char *nonce, size_t noncele
         ZC_CTX_RAISE(ctx, ZC_R_TAG_MISMATCH, "%s TLS record", zc_alg_name(ctx->kind->alg));
         goto err;
     }
-    zc_stats_count_op(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg, len);
+    zc_stats_count_op(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg);
+    zc_stats_count_bytes(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg, len);
     ok = 1;
 err:
     OPENSSL_cleanse(computed, sizeof(computed));

@@ -21,13 +21,17 @@ typedef struct zc_stats {
     zc_stat_cell cell[ZC_BACKEND_COUNT][ZC_ALG_COUNT];
 } zc_stats;
 
-static inline void zc_stats_count_op(zc_stats *s, zc_backend_id be, zc_alg alg,
-                                     uint64_t bytes)
+/* A finished message (final, or a whole TLS record). */
+static inline void zc_stats_count_op(zc_stats *s, zc_backend_id be, zc_alg alg)
 {
-    zc_stat_cell *c = &s->cell[be][alg];
+    __atomic_fetch_add(&s->cell[be][alg].ops, 1, __ATOMIC_RELAXED);
+}
 
-    __atomic_fetch_add(&c->ops, 1, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&c->bytes, bytes, __ATOMIC_RELAXED);
+/* Counted as processed, so a long stream that never finishes still shows. */
+static inline void zc_stats_count_bytes(zc_stats *s, zc_backend_id be, zc_alg alg,
+                                        uint64_t bytes)
+{
+    __atomic_fetch_add(&s->cell[be][alg].bytes, bytes, __ATOMIC_RELAXED);
 }
 
 static inline void zc_stats_count_tag_failure(zc_stats *s, zc_backend_id be,
