@@ -69,6 +69,7 @@ typedef struct zc_aead_ctx {
     size_t tls_aad_pad;             /* what tlsaadpad reports */
     size_t tls_payload_len;         /* ChaCha TLS record payload, from the AAD */
     uint64_t data_len;              /* bytes of data in this message */
+    uint64_t bytes_unreported;      /* processed, not yet added to the stats */
     uint64_t tls_enc_records;
 
     int enc;
