@@ -125,6 +125,68 @@ START_TEST(test_wycheproof_chacha)
 }
 END_TEST
 
+/* ------------------------------------------------------------ NIST GCM, RFC 8439 */
+
+START_TEST(test_known_vectors)
+{
+    OSSL_LIB_CTX *lc = zc_util_libctx(zc_backends[_i], NULL);
+    char path[4096], line[1024], f[8][700] = { { 0 } };
+    static const char *const keys[8] = { "name", "alg", "key", "iv", "aad", "pt", "ct", "tag" };
+    FILE *fp;
+    int cases = 0;
+
+    ck_assert_ptr_nonnull(lc);
+    snprintf(path, sizeof(path), "%s/test/vectors/nist_gcm.txt", getenv("ZC_SRCDIR"));
+    ck_assert_ptr_nonnull(fp = fopen(path, "r"));
+    for (;;) {
+        char *got = fgets(line, sizeof(line), fp);
+
+        if (got != NULL && line[0] != '\n' && line[0] != '#') {
+            line[strcspn(line, "\n")] = '\0';
+            for (int k = 0; k < 8; k++)
+                if (strncmp(line, keys[k], strlen(keys[k])) == 0 && line[strlen(keys[k])] == '=')
+                    snprintf(f[k], sizeof(f[k]), "%s", line + strlen(keys[k]) + 1);
+            continue;
+        }
+        if (f[0][0] != '\0') {
+            unsigned char *b[6];
+            size_t l[6];
+
+            for (int k = 0; k < 6; k++)
+                b[k] = zc_util_unhex(strcmp(f[k + 2], "-") == 0 ? "" : f[k + 2], &l[k]);
+            unsigned char out[256], back[256];
+            EVP_CIPHER *zc = zc_util_fetch(lc, f[1], "zcrypto"), *df = zc_util_fetch(zc_ref, f[1], "default");
+            zc_aead_io e = { .key = b[0], .iv = b[1], .ivlen = l[1], .aad = b[2], .aadlen = l[2],
+                             .in = b[3], .inlen = l[3], .out = out };
+            zc_aead_io r = e;
+            unsigned char rout[256];
+
+            r.out = rout;
+            ck_assert_msg(zc_util_aead(zc, 1, &e), "%s: encrypt failed", f[0]);
+            ck_assert_msg(memcmp(out, b[4], l[4]) == 0 && memcmp(e.tag_out, b[5], 16) == 0,
+                          "%s: wrong ciphertext or tag", f[0]);
+            ck_assert_msg(zc_util_aead(df, 1, &r) && memcmp(rout, out, l[4]) == 0
+                          && memcmp(r.tag_out, e.tag_out, 16) == 0, "%s: default disagrees", f[0]);
+            zc_aead_io d = { .key = b[0], .iv = b[1], .ivlen = l[1], .aad = b[2], .aadlen = l[2],
+                             .in = b[4], .inlen = l[4], .tag_in = b[5], .taglen = 16, .out = back };
+            ck_assert_msg(zc_util_aead(zc, 0, &d) && memcmp(back, b[3], l[3]) == 0,
+                          "%s: decrypt failed", f[0]);
+            EVP_CIPHER_free(zc);
+            EVP_CIPHER_free(df);
+            for (int k = 0; k < 6; k++)
+                free(b[k]);
+            memset(f, 0, sizeof(f));
+            cases++;
+        }
+        if (got == NULL)
+            break;
+    }
+    fclose(fp);
+    ck_assert_int_eq(cases, 14);
+    OSSL_LIB_CTX_free(lc);
+}
+END_TEST
+
 /* ------------------------------------------------------------ differential */
 
 static uint64_t zc_seed;
@@ -588,6 +650,7 @@ int main(void)
     tcase_set_timeout(tc, 600);
     tcase_add_loop_test(tc, test_wycheproof_gcm, 0, (int)zc_nbackends);
     tcase_add_loop_test(tc, test_wycheproof_chacha, 0, (int)zc_nbackends);
+    tcase_add_loop_test(tc, test_known_vectors, 0, (int)zc_nbackends);
     tcase_add_loop_test(tc, test_tls_flows, 0, (int)zc_nbackends);
     tcase_add_loop_test(tc, test_bad_input, 0, (int)zc_nbackends);
     tcase_add_loop_test(tc, test_provider_params, 0, (int)zc_nbackends);
