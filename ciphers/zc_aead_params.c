@@ -186,8 +186,6 @@ typedef enum zc_param_id {
     ZC_P_TLS_IV_INV, ZC_P_TLS_IV_GEN, ZC_P_PRIORITY, ZC_P_TEST_STALL
 } zc_param_id;
 
-#define ZC_KNOWN(name, id) { name, id }
-
 /* Inlined compare: the keys are a few bytes, a libc call costs more. */
 static inline int zc_streq(const char *a, const char *b)
 {
@@ -196,39 +194,46 @@ static inline int zc_streq(const char *a, const char *b)
     return *a == *b;
 }
 
-static zc_param_id zc_param_lookup(const char *key)
+/*
+ * A decision tree on the key's first letters, then one exact compare: EVP
+ * sends several keys per operation (ivlen, keylen, padding, tag), and keys
+ * that are not ours (padding, tls-version, ...) leave at the first switch.
+ */
+static zc_param_id zc_param_lookup(const char *k)
 {
-    static const struct {
-        const char *name;
-        zc_param_id id;
-    } known[] = {
-        ZC_KNOWN(OSSL_CIPHER_PARAM_IVLEN, ZC_P_IVLEN),
-        ZC_KNOWN(OSSL_CIPHER_PARAM_IV, ZC_P_IV),
-        ZC_KNOWN(OSSL_CIPHER_PARAM_KEYLEN, ZC_P_KEYLEN),
-        ZC_KNOWN(OSSL_CIPHER_PARAM_AEAD_TAGLEN, ZC_P_TAGLEN),
-        ZC_KNOWN(OSSL_CIPHER_PARAM_AEAD_TAG, ZC_P_TAG),
-        ZC_KNOWN(OSSL_CIPHER_PARAM_AEAD_TLS1_AAD, ZC_P_TLS_AAD),
-        ZC_KNOWN(OSSL_CIPHER_PARAM_AEAD_TLS1_AAD_PAD, ZC_P_TLS_AAD_PAD),
-        ZC_KNOWN(OSSL_CIPHER_PARAM_AEAD_TLS1_IV_FIXED, ZC_P_TLS_IV_FIXED),
-        ZC_KNOWN(OSSL_CIPHER_PARAM_AEAD_TLS1_SET_IV_INV, ZC_P_TLS_IV_INV),
-        ZC_KNOWN(OSSL_CIPHER_PARAM_AEAD_TLS1_GET_IV_GEN, ZC_P_TLS_IV_GEN),
-        ZC_KNOWN(OSSL_CIPHER_PARAM_UPDATED_IV, ZC_P_UPDATED_IV),
-        ZC_KNOWN(ZC_PARAM_PRIORITY, ZC_P_PRIORITY),
-        ZC_KNOWN(ZC_PARAM_TEST_STALL, ZC_P_TEST_STALL),
-    };
-    /* Most keys EVP sends (padding, tls-version, ...) are not ours: the
-     * first letter rules them out without comparing. */
-    switch (key[0]) {
-    case 'i': case 'k': case 't': case 'u': case 'z':
-        break;
+    switch (k[0]) {
+    case 'i':
+        if (zc_streq(k, OSSL_CIPHER_PARAM_IVLEN))
+            return ZC_P_IVLEN;
+        return zc_streq(k, OSSL_CIPHER_PARAM_IV) ? ZC_P_IV : ZC_P_UNKNOWN;
+    case 'k':
+        return zc_streq(k, OSSL_CIPHER_PARAM_KEYLEN) ? ZC_P_KEYLEN : ZC_P_UNKNOWN;
+    case 't':
+        if (k[1] == 'a') {
+            if (zc_streq(k, OSSL_CIPHER_PARAM_AEAD_TAG))
+                return ZC_P_TAG;
+            return zc_streq(k, OSSL_CIPHER_PARAM_AEAD_TAGLEN) ? ZC_P_TAGLEN : ZC_P_UNKNOWN;
+        }
+        if (k[1] != 'l' || k[2] != 's')
+            return ZC_P_UNKNOWN;
+        if (zc_streq(k, OSSL_CIPHER_PARAM_AEAD_TLS1_AAD))
+            return ZC_P_TLS_AAD;
+        if (zc_streq(k, OSSL_CIPHER_PARAM_AEAD_TLS1_AAD_PAD))
+            return ZC_P_TLS_AAD_PAD;
+        if (zc_streq(k, OSSL_CIPHER_PARAM_AEAD_TLS1_IV_FIXED))
+            return ZC_P_TLS_IV_FIXED;
+        if (zc_streq(k, OSSL_CIPHER_PARAM_AEAD_TLS1_SET_IV_INV))
+            return ZC_P_TLS_IV_INV;
+        return zc_streq(k, OSSL_CIPHER_PARAM_AEAD_TLS1_GET_IV_GEN) ? ZC_P_TLS_IV_GEN : ZC_P_UNKNOWN;
+    case 'u':
+        return zc_streq(k, OSSL_CIPHER_PARAM_UPDATED_IV) ? ZC_P_UPDATED_IV : ZC_P_UNKNOWN;
+    case 'z':
+        if (zc_streq(k, ZC_PARAM_PRIORITY))
+            return ZC_P_PRIORITY;
+        return zc_streq(k, ZC_PARAM_TEST_STALL) ? ZC_P_TEST_STALL : ZC_P_UNKNOWN;
     default:
         return ZC_P_UNKNOWN;
     }
-    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-        if (key[0] == known[i].name[0] && key[1] == known[i].name[1]
-            && zc_streq(key, known[i].name))
-            return known[i].id;
-    return ZC_P_UNKNOWN;
 }
 
 int zc_aead_get_ctx_params(void *vctx, OSSL_PARAM params[])
