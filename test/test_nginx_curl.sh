@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# Real nginx and real curl on 127.0.0.1, both running zcrypto through
+# OPENSSL_CONF (nginx master and workers, every curl process). TLS 1.2 and 1.3
+# x AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305 forced on both sides: a small
+# response, a 64 MiB body checked by SHA-256, and a POST upload whose stored
+# body is checked too. Each process's stats file must show zcrypto did the
+# work for the forced cipher. Repeated with backend = portable. nginx is
+# stopped by the test whatever happens.
+set -u
+: "${ZC_MODULE_DIR:?run from make check}"
+command -v nginx >/dev/null || { echo "nginx not installed (.ci/run installs nginx-light)"; exit 99; }
+command -v curl >/dev/null || { echo "curl not installed"; exit 99; }
+tmp=$(mktemp -d)
+ngx_pid=""
+stop_nginx() {
+    [ -n "$ngx_pid" ] || return 0
+    kill -QUIT "$ngx_pid" 2>/dev/null
+    for _ in $(seq 100); do kill -0 "$ngx_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$ngx_pid" 2>/dev/null
+    wait "$ngx_pid" 2>/dev/null
+    ngx_pid=""
+}
+trap 'stop_nginx; rm -rf "$tmp"' EXIT
+pass=0 fail=0
+ok()  { pass=$((pass + 1)); echo "PASS: $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+# A throwaway CA and a server certificate it signs.
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=zcrypto-test-ca \
+    -keyout "$tmp/ca.key" -out "$tmp/ca.pem" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -subj /CN=localhost -keyout "$tmp/srv.key" \
+    -out "$tmp/srv.csr" 2>/dev/null
+printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > "$tmp/san.ext"
+openssl x509 -req -in "$tmp/srv.csr" -CA "$tmp/ca.pem" -CAkey "$tmp/ca.key" -CAcreateserial \
+    -days 1 -extfile "$tmp/san.ext" -out "$tmp/srv.pem" 2>/dev/null || { echo "cannot make certs"; exit 99; }
+
+mkdir -p "$tmp/www" "$tmp/uploads"
+echo "hello from nginx on zcrypto" > "$tmp/www/index.html"
+head -c $((64 << 20)) /dev/urandom > "$tmp/www/big.bin"
+big_sum=$(sha256sum < "$tmp/www/big.bin" | cut -d' ' -f1)
+head -c $((8 << 20)) /dev/urandom > "$tmp/upload.bin"
+up_sum=$(sha256sum < "$tmp/upload.bin" | cut -d' ' -f1)
+
+cnf() { # backend stats-prefix
+    cat <<CNF
+openssl_conf = init
+[init]
+providers = prov
+alg_section = algs
+[prov]
+default = dflt
+zcrypto = zc
+[dflt]
+activate = 1
+[zc]
+module = $ZC_MODULE_DIR/zcrypto.so
+activate = 1
+backend = $1
+stats_file = $2-%p.json
+[algs]
+default_properties = ?provider=zcrypto
+CNF
+}
+
+# Bytes zcrypto processed for alg over every stats file with a prefix; with
+# backend "portable" only what that backend did counts.
+stat_sum() {
+    python3 - "$1" "$2" "$3" <<'PY'
+import glob, json, sys
+prefix, alg, backend = sys.argv[1:4]
+total = 0
+for f in glob.glob(prefix + "-*.json"):
+    for e in json.load(open(f))["stats"]:
+        if e["alg"] == alg and (backend == "auto" or e["backend"] == backend):
+            total += e["bytes"]
+print(total)
+PY
+}
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+run_case() { # backend proto alg nginx-cipher-line curl-cipher-args
+    local backend=$1 proto=$2 alg=$3 ngx_cipher=$4 curl_args=$5
+    local d="$tmp/$backend-$proto-$alg" port up name="$1 $2 $3"
+    mkdir -p "$d" "$d/body"
+    rm -f "$tmp"/uploads/*
+    cnf "$backend" "$d/nginx" > "$d/nginx.cnf"
+    cnf "$backend" "$d/curl" > "$d/curl.cnf"
+    port=$(free_port)
+    cat > "$d/nginx.conf" <<NGX
+$( [ "$(id -u)" = 0 ] && echo "user root;" )
+worker_processes 2;
+pid $d/nginx.pid;
+error_log $d/error.log info;
+env OPENSSL_CONF;
+events { worker_connections 64; }
+http {
+    access_log off;
+    client_max_body_size 64m;
+    client_body_temp_path $d/body;
+    proxy_temp_path $d/body;
+    server {
+        listen 127.0.0.1:$port ssl;
+        ssl_certificate $tmp/srv.pem;
+        ssl_certificate_key $tmp/srv.key;
+        ssl_protocols $proto;
+        $ngx_cipher
+        root $tmp/www;
+        location = /upload {
+            client_max_body_size 64m;
+            client_body_in_file_only on;
+            client_body_temp_path $tmp/uploads;
+            proxy_pass http://127.0.0.1:$port/sink;
+        }
+    }
+    server {
+        listen 127.0.0.1:$port;
+        location = /sink { return 200 "stored\n"; }
+    }
+}
+NGX
+    # The plain server shares the port number on no interface: give it its own.
+    local sink
+    sink=$(free_port)
+    sed -i "s|listen 127.0.0.1:$port;|listen 127.0.0.1:$sink;|; s|proxy_pass http://127.0.0.1:$port/sink;|proxy_pass http://127.0.0.1:$sink/sink;|" "$d/nginx.conf"
+    OPENSSL_CONF="$d/nginx.cnf" nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log" \
+        -g 'daemon off; master_process on;' 2>>"$d/error.log" &
+    ngx_pid=$!
+    local up=0
+    for _ in $(seq 100); do
+        curl -s -o /dev/null --cacert "$tmp/ca.pem" "https://127.0.0.1:$port/index.html" 2>/dev/null && { up=1; break; }
+        kill -0 "$ngx_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if [ $up -ne 1 ]; then
+        bad "$name: nginx did not start"; tail -5 "$d/error.log"; stop_nginx; return
+    fi
+    local c=(curl -sS --max-time 120 --cacert "$tmp/ca.pem" $curl_args)
+    local small big upres
+    small=$(OPENSSL_CONF="$d/curl.cnf" "${c[@]}" "https://127.0.0.1:$port/index.html" 2>&1)
+    big=$(OPENSSL_CONF="$d/curl.cnf" "${c[@]}" "https://127.0.0.1:$port/big.bin" | sha256sum | cut -d' ' -f1)
+    upres=$(OPENSSL_CONF="$d/curl.cnf" "${c[@]}" -X POST --data-binary @"$tmp/upload.bin" \
+            -H 'Content-Type: application/octet-stream' "https://127.0.0.1:$port/upload" 2>&1)
+    local proto_seen
+    proto_seen=$(OPENSSL_CONF="$d/curl.cnf" "${c[@]}" -v -o /dev/null "https://127.0.0.1:$port/index.html" 2>&1 \
+                 | sed -n 's/.*SSL connection using \(.*\)/\1/p' | head -1)
+    stop_nginx
+    local stored
+    stored=$(cat "$tmp"/uploads/* 2>/dev/null | sha256sum | cut -d' ' -f1)
+    local ns cs
+    ns=$(stat_sum "$d/nginx" "$alg" "$backend"); cs=$(stat_sum "$d/curl" "$alg" "$backend")
+    if [ "$small" != "hello from nginx on zcrypto" ]; then bad "$name: small response: $small"
+    elif [ "$big" != "$big_sum" ]; then bad "$name: 64 MiB body checksum differs"
+    elif [ "$upres" != "stored" ] || [ "$stored" != "$up_sum" ]; then bad "$name: POST upload ($upres)"
+    elif [ "$ns" -lt $((64 << 20)) ] || [ "$cs" -lt $((64 << 20)) ]; then
+        bad "$name: zcrypto stats bytes nginx=$ns curl=$cs"
+    else
+        ok "$name [$proto_seen]: small, 64 MiB sha256, 8 MiB POST; zcrypto bytes nginx=$ns curl=$cs"
+    fi
+}
+
+for backend in auto portable; do
+    run_case $backend TLSv1.2 AES-128-GCM "ssl_ciphers ECDHE-RSA-AES128-GCM-SHA256;" \
+        "--tlsv1.2 --tls-max 1.2 --ciphers ECDHE-RSA-AES128-GCM-SHA256"
+    run_case $backend TLSv1.2 AES-256-GCM "ssl_ciphers ECDHE-RSA-AES256-GCM-SHA384;" \
+        "--tlsv1.2 --tls-max 1.2 --ciphers ECDHE-RSA-AES256-GCM-SHA384"
+    run_case $backend TLSv1.2 ChaCha20-Poly1305 "ssl_ciphers ECDHE-RSA-CHACHA20-POLY1305;" \
+        "--tlsv1.2 --tls-max 1.2 --ciphers ECDHE-RSA-CHACHA20-POLY1305"
+    run_case $backend TLSv1.3 AES-128-GCM "ssl_conf_command Ciphersuites TLS_AES_128_GCM_SHA256;" \
+        "--tlsv1.3 --tls13-ciphers TLS_AES_128_GCM_SHA256"
+    run_case $backend TLSv1.3 AES-256-GCM "ssl_conf_command Ciphersuites TLS_AES_256_GCM_SHA384;" \
+        "--tlsv1.3 --tls13-ciphers TLS_AES_256_GCM_SHA384"
+    run_case $backend TLSv1.3 ChaCha20-Poly1305 "ssl_conf_command Ciphersuites TLS_CHACHA20_POLY1305_SHA256;" \
+        "--tlsv1.3 --tls13-ciphers TLS_CHACHA20_POLY1305_SHA256"
+done
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ] && [ "$pass" -eq 12 ]
