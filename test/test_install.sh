@@ -2,7 +2,8 @@
 # Installs like a packager would (make install DESTDIR=...), then loads the
 # installed module by name through OPENSSL_MODULES and uses it.
 set -u
-: "${ZC_BUILDDIR:?run from make check}"
+: "${ZC_BUILDDIR:?run from make check}" "${ZC_SRCDIR:?run from make check}"
+. "$ZC_SRCDIR/test/zc_test_lib.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 pass=0 fail=0
@@ -30,7 +31,7 @@ grep -q "name: zcrypto" <<<"$out" && grep -q "build info: zcrypto .* backend " <
 sed "s|^# stats_file = .*|stats_file = $tmp/stats-%p.json|" "$cnf" > "$tmp/zcrypto.cnf"
 OPENSSL_CONF="$tmp/zcrypto.cnf" OPENSSL_MODULES="$mods" timeout 60 \
     openssl speed -seconds 1 -bytes 1024 -evp aes-128-gcm </dev/null >"$tmp/speed.out" 2>&1
-bytes=$(python3 -c 'import glob,json; print(sum(e["bytes"] for f in glob.glob("'"$tmp"'/stats-*.json") for e in json.load(open(f))["stats"]))' 2>/dev/null)
+bytes=$(zc_stats_sum "$tmp/stats" any bytes)
 [ "${bytes:-0}" -gt 100000000 ] && ok "installed snippet: openssl speed ran on zcrypto ($bytes bytes)" \
     || { bad "installed snippet: zcrypto did not do the work (bytes=${bytes:-none})"; tail -3 "$tmp/speed.out"; }
 

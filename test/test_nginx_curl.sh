@@ -7,7 +7,8 @@
 # work for the forced cipher. Repeated with backend = portable. nginx is
 # stopped by the test whatever happens.
 set -u
-: "${ZC_MODULE_DIR:?run from make check}"
+: "${ZC_MODULE_DIR:?run from make check}" "${ZC_SRCDIR:?run from make check}"
+. "$ZC_SRCDIR/test/zc_test_lib.sh"
 command -v nginx >/dev/null || { echo "nginx not installed (.ci/run installs nginx-light)"; exit 99; }
 command -v curl >/dev/null || { echo "curl not installed"; exit 99; }
 tmp=$(mktemp -d)
@@ -41,42 +42,6 @@ big_sum=$(sha256sum < "$tmp/www/big.bin" | cut -d' ' -f1)
 head -c $((8 << 20)) /dev/urandom > "$tmp/upload.bin"
 up_sum=$(sha256sum < "$tmp/upload.bin" | cut -d' ' -f1)
 
-cnf() { # backend stats-prefix
-    cat <<CNF
-openssl_conf = init
-[init]
-providers = prov
-alg_section = algs
-[prov]
-default = dflt
-zcrypto = zc
-[dflt]
-activate = 1
-[zc]
-module = $ZC_MODULE_DIR/zcrypto.so
-activate = 1
-backend = $1
-stats_file = $2-%p.json
-[algs]
-default_properties = ?provider=zcrypto
-CNF
-}
-
-# Bytes zcrypto processed for alg over every stats file with a prefix; with
-# backend "portable" only what that backend did counts.
-stat_sum() {
-    python3 - "$1" "$2" "$3" <<'PY'
-import glob, json, sys
-prefix, alg, backend = sys.argv[1:4]
-total = 0
-for f in glob.glob(prefix + "-*.json"):
-    for e in json.load(open(f))["stats"]:
-        if e["alg"] == alg and (backend == "auto" or e["backend"] == backend):
-            total += e["bytes"]
-print(total)
-PY
-}
-
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
@@ -86,8 +51,8 @@ run_case() { # backend proto alg nginx-cipher-line curl-cipher-args
     local d="$tmp/$backend-$proto-$alg" port up name="$1 $2 $3"
     mkdir -p "$d" "$d/body"
     rm -f "$tmp"/uploads/*
-    cnf "$backend" "$d/nginx" > "$d/nginx.cnf"
-    cnf "$backend" "$d/curl" > "$d/curl.cnf"
+    zc_cnf "$backend" "$d/nginx" > "$d/nginx.cnf"
+    zc_cnf "$backend" "$d/curl" > "$d/curl.cnf"
     port=$(free_port)
     cat > "$d/nginx.conf" <<NGX
 $( [ "$(id -u)" = 0 ] && echo "user root;" )
@@ -150,7 +115,7 @@ NGX
     local stored
     stored=$(cat "$tmp"/uploads/* 2>/dev/null | sha256sum | cut -d' ' -f1)
     local ns cs
-    ns=$(stat_sum "$d/nginx" "$alg" "$backend"); cs=$(stat_sum "$d/curl" "$alg" "$backend")
+    ns=$(zc_stats_sum "$d/nginx" "$alg" bytes "$backend"); cs=$(zc_stats_sum "$d/curl" "$alg" bytes "$backend")
     if [ "$small" != "hello from nginx on zcrypto" ]; then bad "$name: small response: $small"
     elif [ "$big" != "$big_sum" ]; then bad "$name: 64 MiB body checksum differs"
     elif [ "$upres" != "stored" ] || [ "$stored" != "$up_sum" ]; then bad "$name: POST upload ($upres)"

@@ -4,7 +4,8 @@
 # AES-256-GCM, ChaCha20-Poly1305, data both ways, for backend auto and
 # portable. Each side's stats file must show zcrypto ops for that cipher.
 set -u
-: "${ZC_MODULE_DIR:?run from make check}"
+: "${ZC_MODULE_DIR:?run from make check}" "${ZC_SRCDIR:?run from make check}"
+. "$ZC_SRCDIR/test/zc_test_lib.sh"
 tmp=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"; }
@@ -17,44 +18,12 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
     -keyout "$tmp/key.pem" -out "$tmp/cert.pem" 2>/dev/null || { echo "cannot make a cert"; exit 99; }
 head -c 3000 /dev/urandom | base64 -w 76 > "$tmp/payload.txt"
 
-cnf() { # backend stats-prefix
-    cat <<CNF
-openssl_conf = init
-[init]
-providers = prov
-alg_section = algs
-[prov]
-default = dflt
-zcrypto = zc
-[dflt]
-activate = 1
-[zc]
-module = $ZC_MODULE_DIR/zcrypto.so
-activate = 1
-backend = $1
-stats_file = $2-%p.json
-[algs]
-default_properties = ?provider=zcrypto
-CNF
-}
-
-# Sum of ops for alg over the stats files matching a prefix.
-ops() {
-    local sum=0 f n
-    for f in "$1"-*.json; do
-        [ -f "$f" ] || continue
-        n=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(sum(e["ops"] for e in d["stats"] if e["alg"]==sys.argv[2]))' "$f" "$2")
-        sum=$((sum + n))
-    done
-    echo $sum
-}
-
 run_case() { # backend proto cipher-args alg
     local backend=$1 proto=$2 args=$3 alg=$4 port srv out i
     local dir="$tmp/$backend-$proto-${alg}"
     mkdir -p "$dir"
-    cnf "$backend" "$dir/server" > "$dir/server.cnf"
-    cnf "$backend" "$dir/client" > "$dir/client.cnf"
+    zc_cnf "$backend" "$dir/server" > "$dir/server.cnf"
+    zc_cnf "$backend" "$dir/client" > "$dir/client.cnf"
     for i in 1 2 3 4 5; do
         port=$((20000 + RANDOM % 30000))
         OPENSSL_CONF="$dir/server.cnf" timeout 30 openssl s_server -accept "127.0.0.1:$port" \
@@ -80,7 +49,7 @@ run_case() { # backend proto cipher-args alg
         bad "$name: echoed data differs ($(wc -c <<<"$out") bytes back)"; cat "$dir/client.err"; return
     fi
     local s c
-    s=$(ops "$dir/server" "$alg"); c=$(ops "$dir/client" "$alg")
+    s=$(zc_stats_sum "$dir/server" "$alg" ops "$backend"); c=$(zc_stats_sum "$dir/client" "$alg" ops "$backend")
     if [ "$s" -gt 0 ] && [ "$c" -gt 0 ]; then
         ok "$name: data both ways, zcrypto ops server=$s client=$c"
     else
