@@ -169,6 +169,7 @@ int zc_aead_key_install(zc_aead_ctx *ctx, const unsigned char *key, size_t keyle
     }
     memcpy(ctx->key, key, keylen);
     ctx->key_set = 1;
+    zc_stats_count_key_setup(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg);
     return 1;
 }
 

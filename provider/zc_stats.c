@@ -54,18 +54,21 @@ size_t zc_stats_to_json(const zc_stats *s, const char *active_backend,
             uint64_t bytes = __atomic_load_n(&c->bytes, __ATOMIC_RELAXED);
             uint64_t tagf = __atomic_load_n(&c->tag_failures, __ATOMIC_RELAXED);
             uint64_t errs = __atomic_load_n(&c->errors, __ATOMIC_RELAXED);
+            uint64_t keys = __atomic_load_n(&c->key_setups, __ATOMIC_RELAXED);
 
             /* The active backend always appears, so readers find every alg. */
-            if (ops == 0 && tagf == 0 && errs == 0
+            if (ops == 0 && tagf == 0 && errs == 0 && keys == 0
                 && strcmp(zc_backend_name((zc_backend_id)be), active_backend) != 0)
                 continue;
             pos = zc_append(buf, bufsize, pos,
                             "%s{\"alg\":\"%s\",\"backend\":\"%s\",\"ops\":%llu,"
-                            "\"bytes\":%llu,\"tag_failures\":%llu,\"errors\":%llu}",
+                            "\"bytes\":%llu,\"tag_failures\":%llu,\"errors\":%llu,"
+                            "\"key_setups\":%llu}",
                             first ? "" : ",", zc_alg_name((zc_alg)alg),
                             zc_backend_name((zc_backend_id)be),
                             (unsigned long long)ops, (unsigned long long)bytes,
-                            (unsigned long long)tagf, (unsigned long long)errs);
+                            (unsigned long long)tagf, (unsigned long long)errs,
+                            (unsigned long long)keys);
             first = 0;
         }
     }

@@ -15,6 +15,7 @@ typedef struct zc_stat_cell {
     uint64_t bytes;
     uint64_t tag_failures;
     uint64_t errors;
+    uint64_t key_setups;    /* key expansions: re-keying with the same key adds none */
 } zc_stat_cell;
 
 typedef struct zc_stats {
@@ -38,6 +39,11 @@ static inline void zc_stats_count_tag_failure(zc_stats *s, zc_backend_id be,
                                               zc_alg alg)
 {
     __atomic_fetch_add(&s->cell[be][alg].tag_failures, 1, __ATOMIC_RELAXED);
+}
+
+static inline void zc_stats_count_key_setup(zc_stats *s, zc_backend_id be, zc_alg alg)
+{
+    __atomic_fetch_add(&s->cell[be][alg].key_setups, 1, __ATOMIC_RELAXED);
 }
 
 static inline void zc_stats_count_error(zc_stats *s, zc_backend_id be,

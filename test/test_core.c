@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <pthread.h>
 #include <unistd.h>
 #include <json-c/json.h>
 #include <openssl/core_names.h>
@@ -528,6 +529,106 @@ START_TEST(test_bad_input)
 }
 END_TEST
 
+/* ------------------------------------------------------------ re-key, threads */
+
+START_TEST(test_rekey_same_key)
+{
+    /* openssl speed re-keys every op; only a new key may be expanded again. */
+    OSSL_LIB_CTX *lc = zc_util_libctx(zc_backends[_i], NULL);
+    unsigned char key[32] = { 5 }, key2[32] = { 6 }, iv[12] = { 7 }, buf[64] = { 0 }, tag[16];
+    int n;
+
+    ck_assert_ptr_nonnull(lc);
+    for (int a = 0; a < 4; a++) {
+        EVP_CIPHER *c = zc_util_fetch(lc, zc_algs[a], "zcrypto");
+        EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
+        uint64_t before = zc_util_stat(lc, zc_algs[a], "key_setups");
+
+        ck_assert(EVP_EncryptInit_ex(x, c, NULL, key, iv));
+        for (int i = 0; i < 1000; i++) {
+            ck_assert(EVP_CipherInit_ex(x, NULL, NULL, key, iv, 1));
+            ck_assert(EVP_EncryptUpdate(x, buf, &n, buf, sizeof(buf)));
+            ck_assert(EVP_EncryptFinal_ex(x, buf, &n));
+            ck_assert(EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_GET_TAG, 16, tag) > 0);
+        }
+        ck_assert_uint_eq(zc_util_stat(lc, zc_algs[a], "key_setups") - before, 1);
+        /* A different key is expanded, and the result is that key's. */
+        ck_assert(EVP_CipherInit_ex(x, NULL, NULL, key2, iv, 1));
+        ck_assert_uint_eq(zc_util_stat(lc, zc_algs[a], "key_setups") - before, 2);
+        EVP_CIPHER_CTX_free(x);
+        EVP_CIPHER_free(c);
+    }
+    OSSL_LIB_CTX_free(lc);
+}
+END_TEST
+
+typedef struct zc_thread_arg {
+    OSSL_LIB_CTX *lc;
+    int alg, failures;
+} zc_thread_arg;
+
+/* Each thread seals and opens on its own contexts (and, for ipsec-mb, its
+ * own lazily created manager) and checks against the default provider. */
+static void *zc_thread_work(void *p)
+{
+    zc_thread_arg *t = p;
+    EVP_CIPHER *zc = zc_util_fetch(t->lc, zc_algs[t->alg], "zcrypto");
+    EVP_CIPHER *df = zc_util_fetch(zc_ref, zc_algs[t->alg], "default");
+    unsigned char key[32], iv[12], pt[1500], c1[1500], c2[1500], back[1500];
+    uint64_t rs = (uint64_t)t->alg * 977 + 1;
+
+    for (int i = 0; i < 300; i++) {
+        size_t len = zc_util_rand(&rs) % sizeof(pt);
+
+        for (size_t j = 0; j < 32; j++)
+            key[j] = (unsigned char)zc_util_rand(&rs);
+        for (size_t j = 0; j < 12; j++)
+            iv[j] = (unsigned char)zc_util_rand(&rs);
+        for (size_t j = 0; j < len; j++)
+            pt[j] = (unsigned char)j;
+        zc_aead_io a = { .key = key, .iv = iv, .ivlen = 12, .in = pt, .inlen = len, .out = c1 };
+        zc_aead_io b = a;
+
+        b.out = c2;
+        if (!zc_util_aead(zc, 1, &a) || !zc_util_aead(df, 1, &b)
+            || memcmp(c1, c2, len) != 0 || memcmp(a.tag_out, b.tag_out, 16) != 0) {
+            t->failures++;
+            continue;
+        }
+        zc_aead_io d = { .key = key, .iv = iv, .ivlen = 12, .in = c1, .inlen = len,
+                         .tag_in = a.tag_out, .taglen = 16, .out = back };
+        if (!zc_util_aead(zc, 0, &d) || memcmp(back, pt, len) != 0)
+            t->failures++;
+    }
+    EVP_CIPHER_free(zc);
+    EVP_CIPHER_free(df);
+    /* Thread stop releases this thread's backend state (IMB_MGR). */
+    OPENSSL_thread_stop_ex(t->lc);
+    return NULL;
+}
+
+START_TEST(test_threads)
+{
+    OSSL_LIB_CTX *lc = zc_util_libctx(zc_backends[_i], NULL);
+    pthread_t th[4];
+    zc_thread_arg args[4];
+
+    ck_assert_ptr_nonnull(lc);
+    for (int round = 0; round < 2; round++) {
+        for (int k = 0; k < 4; k++) {
+            args[k] = (zc_thread_arg){ lc, k, 0 };
+            ck_assert_int_eq(pthread_create(&th[k], NULL, zc_thread_work, &args[k]), 0);
+        }
+        for (int k = 0; k < 4; k++) {
+            pthread_join(th[k], NULL);
+            ck_assert_msg(args[k].failures == 0, "%s: %d failures in a thread", zc_algs[k],
+                          args[k].failures);
+        }
+    }
+    OSSL_LIB_CTX_free(lc);
+}
+END_TEST
+
 /* ------------------------------------------------------------ provider */
 
 START_TEST(test_provider_params)
@@ -654,6 +755,8 @@ int main(void)
     tcase_add_loop_test(tc, test_tls_flows, 0, (int)zc_nbackends);
     tcase_add_loop_test(tc, test_bad_input, 0, (int)zc_nbackends);
     tcase_add_loop_test(tc, test_provider_params, 0, (int)zc_nbackends);
+    tcase_add_loop_test(tc, test_rekey_same_key, 0, (int)zc_nbackends);
+    tcase_add_loop_test(tc, test_threads, 0, (int)zc_nbackends);
     tcase_add_loop_test(tc, test_differential, 0, (int)zc_nbackends);
     tcase_add_test(tc, test_config_errors);
     tcase_add_test(tc, test_config_error_text);
