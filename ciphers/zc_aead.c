@@ -446,10 +446,17 @@ int zc_aead_oneshot(zc_aead_ctx *ctx, const unsigned char *nonce, size_t noncele
     unsigned char computed[ZC_TAG_LEN];
     int ok = 0;
 
-    if (!ops->msg_start(ctx->key_state, ctx->msg_state, nonce, noncelen, aad, aadlen)
-        || !zc_async_msg_update(ctx->provctx->async, &ctx->in_flight, ops, ctx->key_state,
-                                ctx->msg_state, out, in, len, ctx->enc, ctx->urgent)
-        || !ops->msg_finish(ctx->key_state, ctx->msg_state, computed, ctx->enc)) {
+    int done = ops->msg_oneshot == NULL ? -1
+               : ops->msg_oneshot(ctx->key_state, nonce, noncelen, aad, aadlen, out, in, len,
+                                  computed, ctx->enc);
+
+    if (done == 0
+        || (done < 0
+            && (!ops->msg_start(ctx->key_state, ctx->msg_state, nonce, noncelen, aad, aadlen)
+                || !zc_async_msg_update(ctx->provctx->async, &ctx->in_flight, ops,
+                                        ctx->key_state, ctx->msg_state, out, in, len,
+                                        ctx->enc, ctx->urgent)
+                || !ops->msg_finish(ctx->key_state, ctx->msg_state, computed, ctx->enc)))) {
         zc_stats_count_error(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg);
         ZC_CTX_RAISE(ctx, ZC_R_BACKEND_FAILURE, "%s record on backend %s",
                      zc_alg_name(ctx->kind->alg), ctx->backend->name);

@@ -57,6 +57,16 @@ typedef struct zc_aead_ops {
                       size_t len, int enc);
     int (*msg_finish)(const void *key_state, void *msg_state,
                       unsigned char tag[ZC_TAG_LEN], int enc);
+    /*
+     * Optional (may be NULL): one whole message in one call, for TLS
+     * records, when the backend has a faster path for it than
+     * start/update/finish. Writes out and the computed tag; returns -1 to
+     * decline (the caller then uses start/update/finish).
+     */
+    int (*msg_oneshot)(const void *key_state, const unsigned char *iv, size_t ivlen,
+                       const unsigned char *aad, size_t aadlen, unsigned char *out,
+                       const unsigned char *in, size_t len,
+                       unsigned char tag[ZC_TAG_LEN], int enc);
 } zc_aead_ops;
 
 typedef struct zc_backend {

@@ -15,7 +15,7 @@
     }                                                                           \
     static const zc_aead_ops zc_portable_gcm##bits = {                          \
         zc_gcm##bits##_key_setup, zc_gcm_portable_start,                        \
-        zc_gcm_portable_update, zc_gcm_portable_finish,                         \
+        zc_gcm_portable_update, zc_gcm_portable_finish, NULL,                   \
     };
 
 ZC_GCM_KEY_SETUP(128)
@@ -24,7 +24,7 @@ ZC_GCM_KEY_SETUP(256)
 
 static const zc_aead_ops zc_portable_chachapoly = {
     zc_chacha_portable_key_setup, zc_chacha_portable_start,
-    zc_chacha_portable_update, zc_chacha_portable_finish,
+    zc_chacha_portable_update, zc_chacha_portable_finish, NULL,
 };
 
 static int zc_portable_available(void)
