@@ -79,7 +79,7 @@ typedef struct zc_aead_ctx {
     int iv_gen_rand;
     int tag_ready;                  /* encrypt: tag holds this message's tag */
     int urgent;                     /* zcrypto-priority=urgent: never offload */
-    zc_async_handle *in_flight;     /* offloaded request, while paused */
+    zc_async_slot in_flight;        /* offloaded request, while paused */
     zc_msg_phase phase;
 } zc_aead_ctx;
 

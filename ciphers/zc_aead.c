@@ -98,7 +98,7 @@ void *zc_aead_dupctx(void *vctx)
      * contexts are 64-byte aligned, so a byte copy is a faithful clone. */
     memcpy(dst, src, sizeof(*dst));
     dst->alloc_base = base;
-    dst->in_flight = NULL;
+    memset(&dst->in_flight, 0, sizeof(dst->in_flight));
     dst->bytes_unreported = 0;      /* the original reports them */
     dst->aad_heap = NULL;
     dst->aad_cap = 0;
@@ -446,7 +446,9 @@ int zc_aead_oneshot(zc_aead_ctx *ctx, const unsigned char *nonce, size_t noncele
     unsigned char computed[ZC_TAG_LEN];
     int ok = 0;
 
-    int done = ops->msg_oneshot == NULL ? -1
+    /* The inline one-shot path is faster, except where offloading pays. */
+    int done = ops->msg_oneshot == NULL
+                       || zc_async_would_offload(ctx->provctx->async, len, ctx->urgent) ? -1
                : ops->msg_oneshot(ctx->key_state, nonce, noncelen, aad, aadlen, out, in, len,
                                   computed, ctx->enc);
 

@@ -1,64 +1,496 @@
 /*
- * The scheduler seam with no offload engine behind it yet: every request
- * runs inline on the calling thread, inside an ASYNC job or not. The config
- * keys are parsed and kept so a later engine changes no interface, and the
- * counters say honestly that nothing was offloaded.
+ * The async scheduler. Inside an ASYNC_JOB, a big enough update goes to the
+ * offload engine and the fibre pauses until the engine reports it done;
+ * everything else runs inline. What makes it pay (platform notes, ASYNC):
+ * a wake-up syscall per op costs more than a 1 KiB cipher op, so
+ *  - each submitting thread has ONE eventfd, registered (once) as the single
+ *    wait fd of every ASYNC_WAIT_CTX its jobs use; the engine signals it once
+ *    per batch, and it is drained only when none of the thread's finished
+ *    requests is left unconsumed;
+ *  - when the queue is deep the submitting thread runs a batch itself, so
+ *    both cores of a 2-core machine do cipher work.
+ * Apps that set an ASYNC_WAIT_CTX callback get the callback instead.
  */
 #include "config.h"
 
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <openssl/async.h>
 #include <openssl/crypto.h>
 #include "zc_async.h"
+#include "zc_engine.h"
+
+/* Queue depth at which a submitting thread helps instead of only waiting. */
+#define ZC_HELP_DEPTH 2
+/* Queue depth at which new work is not queued at all but done inline: the
+ * engine has enough, and this thread's own request needs no pause then. */
+#ifndef ZC_INLINE_DEPTH
+#define ZC_INLINE_DEPTH 4
+#endif
 
 struct zc_async {
     zc_async_config cfg;
-    zc_async_stats stats;
+    pthread_mutex_t lock;           /* engine creation and retirement only */
+    const zc_engine_ops *eops;
+    zc_engine *_Atomic engine;
+    unsigned engine_fork_gen;
+    zc_engine *stale[4];            /* engines a fork left without threads */
+    unsigned nstale;
+    int stalled;
+    struct zc_async *next;          /* the live list wait-ctx cleanup walks */
+    struct {
+        _Atomic unsigned long long offloaded, inline_small, inline_urgent,
+            inline_nojob, inline_busy, timeouts, cancels, wakeups, helped;
+    } st;
 };
+
+/* ------------------------------------------------------------ per thread */
+
+typedef struct zc_waiter {
+    int efd;
+    _Atomic int armed;              /* efd written and not yet drained */
+    _Atomic long unconsumed;        /* finished, owner not yet resumed */
+    struct zc_waiter *next;
+} zc_waiter;
+
+static pthread_mutex_t zc_async_global_lock = PTHREAD_MUTEX_INITIALIZER;
+static zc_waiter *zc_waiters;       /* every thread's, for teardown */
+static zc_async *zc_asyncs;         /* every live scheduler */
+static unsigned zc_async_instances;
+static _Atomic unsigned zc_fork_gen;
+static __thread zc_waiter *zc_thread_waiter;
+static const char zc_async_fd_key;  /* its address tags our fd in a wait ctx */
+
+static void zc_waiter_count(void *vw, int n)
+{
+    atomic_fetch_add_explicit(&((zc_waiter *)vw)->unconsumed, n, memory_order_seq_cst);
+}
+
+static void zc_waiter_wake(void *vw)
+{
+    zc_waiter *w = vw;
+    uint64_t one = 1;
+
+    if (atomic_exchange(&w->armed, 1) == 0) {
+        ssize_t rc = write(w->efd, &one, sizeof(one));
+
+        (void)rc;   /* EAGAIN means already readable: that is the goal */
+    }
+}
+
+/*
+ * Makes the fd quiet unless some finished request still awaits its fibre.
+ * The re-signal after the read is unconditional: an engine thread may have
+ * armed the fd between our store and our read, and our read ate its signal.
+ */
+static void zc_waiter_drain(zc_waiter *w)
+{
+    uint64_t v = 1;
+    ssize_t rc;
+
+    atomic_store(&w->armed, 0);
+    rc = read(w->efd, &v, sizeof(v));
+    if (atomic_load(&w->unconsumed) > 0) {
+        atomic_store(&w->armed, 1);
+        v = 1;
+        rc = write(w->efd, &v, sizeof(v));
+    }
+    (void)rc;
+}
+
+static const zc_engine_sink zc_waiter_sink = { zc_waiter_count, zc_waiter_wake };
+
+static zc_waiter *zc_waiter_get(void)
+{
+    zc_waiter *w = zc_thread_waiter;
+
+    if (w != NULL)
+        return w;
+    if ((w = OPENSSL_zalloc(sizeof(*w))) == NULL)
+        return NULL;
+    if ((w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+        OPENSSL_free(w);
+        return NULL;
+    }
+    pthread_mutex_lock(&zc_async_global_lock);
+    w->next = zc_waiters;
+    zc_waiters = w;
+    pthread_mutex_unlock(&zc_async_global_lock);
+    return zc_thread_waiter = w;
+}
+
+static void zc_waiter_free_locked(zc_waiter *w)
+{
+    for (zc_waiter **pp = &zc_waiters; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == w) {
+            *pp = w->next;
+            break;
+        }
+    }
+    close(w->efd);
+    OPENSSL_free(w);
+}
+
+void zc_async_thread_stop(void)
+{
+    zc_waiter *w = zc_thread_waiter;
+
+    if (w == NULL)
+        return;
+    zc_thread_waiter = NULL;
+    pthread_mutex_lock(&zc_async_global_lock);
+    zc_waiter_free_locked(w);
+    pthread_mutex_unlock(&zc_async_global_lock);
+}
+
+/*
+ * In a forked child the engine threads are gone and the eventfd is shared
+ * with the parent. Give the surviving thread its own eventfd under the same
+ * number (wait ctxs already hold it) and make engines restart lazily.
+ */
+static void zc_async_atfork_child(void)
+{
+    zc_waiter *w = zc_thread_waiter;
+
+    atomic_fetch_add(&zc_fork_gen, 1);
+    if (w != NULL) {
+        int fresh = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+
+        if (fresh >= 0) {
+            dup2(fresh, w->efd);
+            close(fresh);
+        }
+        atomic_store(&w->armed, 0);
+        atomic_store(&w->unconsumed, 0);
+    }
+}
+
+static void zc_async_atfork_register(void)
+{
+    pthread_atfork(NULL, NULL, zc_async_atfork_child);
+}
+
+/* ------------------------------------------------------------ lifecycle */
 
 void zc_async_config_defaults(zc_async_config *cfg)
 {
     cfg->enabled = 1;
     cfg->min_bytes = 4096;
     cfg->batch_max = 16;
-    cfg->batch_timeout_us = 20;
+    cfg->batch_timeout_us = 0;
     cfg->op_timeout_us = 100000;
     cfg->offload_threads = 1;
 }
 
 zc_async *zc_async_new(const zc_async_config *cfg, const zc_backend *backend)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
     zc_async *as = OPENSSL_zalloc(sizeof(*as));
 
-    if (as != NULL)
-        as->cfg = *cfg;
+    (void)backend;  /* engine threads run through the ctx's own ops */
+    if (as == NULL)
+        return NULL;
+    as->cfg = *cfg;
+    as->eops = &zc_engine_cpu;
+    pthread_mutex_init(&as->lock, NULL);
+    pthread_once(&once, zc_async_atfork_register);
+    pthread_mutex_lock(&zc_async_global_lock);
+    as->next = zc_asyncs;
+    zc_asyncs = as;
+    zc_async_instances++;
+    pthread_mutex_unlock(&zc_async_global_lock);
     return as;
 }
 
 void zc_async_free(zc_async *as)
 {
+    if (as == NULL)
+        return;
+    pthread_mutex_lock(&zc_async_global_lock);
+    for (zc_async **pp = &zc_asyncs; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == as) {
+            *pp = as->next;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&zc_async_global_lock);
+    zc_engine *e = atomic_load(&as->engine);
+
+    if (e != NULL) {
+        if (as->engine_fork_gen == atomic_load(&zc_fork_gen))
+            as->eops->destroy(e);
+        else
+            as->eops->abandon(e);
+    }
+    for (unsigned i = 0; i < as->nstale; i++)
+        as->eops->abandon(as->stale[i]);
+    pthread_mutex_lock(&zc_async_global_lock);
+    /* Thread-stop handlers are dropped on unload: free every thread's fd. */
+    if (--zc_async_instances == 0)
+        while (zc_waiters != NULL)
+            zc_waiter_free_locked(zc_waiters);
+    zc_thread_waiter = NULL;
+    pthread_mutex_unlock(&zc_async_global_lock);
+    pthread_mutex_destroy(&as->lock);
     OPENSSL_free(as);
 }
 
-int zc_async_msg_update(zc_async *as, zc_async_handle **slot,
+/* The engine for this process, started on first use (so after any fork). */
+static zc_engine *zc_async_engine(zc_async *as)
+{
+    zc_engine *e = atomic_load_explicit(&as->engine, memory_order_acquire);
+    unsigned fork_gen = atomic_load_explicit(&zc_fork_gen, memory_order_relaxed);
+
+    if (e != NULL && as->engine_fork_gen == fork_gen)
+        return e;
+    pthread_mutex_lock(&as->lock);
+    e = atomic_load(&as->engine);
+    if (e != NULL && as->engine_fork_gen != fork_gen) {
+        /* Fibres copied into this child may still point into it: keep the
+         * memory until teardown, never run its queue. */
+        if (as->nstale < sizeof(as->stale) / sizeof(as->stale[0]))
+            as->stale[as->nstale++] = e;
+        atomic_store(&as->engine, NULL);
+        e = NULL;
+    }
+    if (e == NULL) {
+        zc_engine_config ec = {
+            .threads = as->cfg.offload_threads,
+            .batch_max = as->cfg.batch_max,
+            .batch_timeout_us = as->cfg.batch_timeout_us,
+            .op_timeout_us = as->cfg.op_timeout_us,
+            .queue_size = 1024,
+            .sink = &zc_waiter_sink,
+        };
+
+        if ((e = as->eops->create(&ec)) != NULL) {
+            as->eops->stall(e, as->stalled);
+            as->engine_fork_gen = fork_gen;
+            atomic_store_explicit(&as->engine, e, memory_order_release);
+        }
+    }
+    pthread_mutex_unlock(&as->lock);
+    return e;
+}
+
+/* ------------------------------------------------------------ wait ctx */
+
+/* ASYNC_WAIT_CTX_free with our fd in it: its fibre will never resume, so
+ * nothing it queued may run any more. */
+static void zc_async_waitctx_cleanup(ASYNC_WAIT_CTX *wctx, const void *key,
+                                     OSSL_ASYNC_FD fd, void *custom)
+{
+    (void)key; (void)fd; (void)custom;
+    pthread_mutex_lock(&zc_async_global_lock);
+    for (zc_async *as = zc_asyncs; as != NULL; as = as->next) {
+        zc_engine *e = atomic_load(&as->engine);
+
+        if (e != NULL && as->engine_fork_gen == atomic_load(&zc_fork_gen))
+            as->eops->cancel_owner(e, wctx);
+    }
+    pthread_mutex_unlock(&zc_async_global_lock);
+}
+
+/* Exactly one fd per wait ctx: ours, this thread's. */
+static int zc_async_waitctx_arm(ASYNC_WAIT_CTX *wctx, zc_waiter *w)
+{
+    OSSL_ASYNC_FD fd;
+    void *custom;
+
+    if (ASYNC_WAIT_CTX_get_fd(wctx, &zc_async_fd_key, &fd, &custom)) {
+        if (fd == w->efd)
+            return 1;
+        /* The wait ctx moved to another thread: swap in this thread's fd. */
+        ASYNC_WAIT_CTX_clear_fd(wctx, &zc_async_fd_key);
+    }
+    return ASYNC_WAIT_CTX_set_wait_fd(wctx, &zc_async_fd_key, w->efd, NULL,
+                                      zc_async_waitctx_cleanup);
+}
+
+/* ------------------------------------------------------------ the op */
+
+int zc_async_would_offload(const zc_async *as, size_t len, int urgent)
+{
+    return as != NULL && as->cfg.enabled && !urgent && len >= as->cfg.min_bytes
+           && ASYNC_get_current_job() != NULL;
+}
+
+static int zc_async_inline(const zc_aead_ops *ops, const void *key_state, void *msg_state,
+                           unsigned char *out, const unsigned char *in, size_t len, int enc)
+{
+    return ops->msg_update(key_state, msg_state, out, in, len, enc);
+}
+
+int zc_async_msg_update(zc_async *as, zc_async_slot *slot,
                         const zc_aead_ops *ops, const void *key_state,
                         void *msg_state, unsigned char *out,
                         const unsigned char *in, size_t len, int enc,
                         int urgent)
 {
-    return ops->msg_update(key_state, msg_state, out, in, len, enc);
+    ASYNC_JOB *job;
+    ASYNC_WAIT_CTX *wctx;
+    ASYNC_callback_fn cb = NULL;
+    void *cb_arg = NULL;
+    zc_waiter *w = NULL;
+    zc_engine *e;
+    zc_request *r;
+    uint32_t gen;
+    int result, counted;
+
+    if (as == NULL || !as->cfg.enabled)
+        return zc_async_inline(ops, key_state, msg_state, out, in, len, enc);
+    if (urgent) {
+        atomic_fetch_add_explicit(&as->st.inline_urgent, 1, memory_order_relaxed);
+        return zc_async_inline(ops, key_state, msg_state, out, in, len, enc);
+    }
+    if (len < as->cfg.min_bytes) {
+        atomic_fetch_add_explicit(&as->st.inline_small, 1, memory_order_relaxed);
+        return zc_async_inline(ops, key_state, msg_state, out, in, len, enc);
+    }
+    if ((job = ASYNC_get_current_job()) == NULL || (wctx = ASYNC_get_wait_ctx(job)) == NULL) {
+        atomic_fetch_add_explicit(&as->st.inline_nojob, 1, memory_order_relaxed);
+        return zc_async_inline(ops, key_state, msg_state, out, in, len, enc);
+    }
+    if (!ASYNC_WAIT_CTX_get_callback(wctx, &cb, &cb_arg))
+        cb = NULL;
+    if ((e = zc_async_engine(as)) == NULL || !as->eops->healthy(e)
+        || as->eops->depth(e) >= ZC_INLINE_DEPTH
+        || (cb == NULL && ((w = zc_waiter_get()) == NULL || !zc_async_waitctx_arm(wctx, w)))
+        || (r = as->eops->request_get(e)) == NULL) {
+        atomic_fetch_add_explicit(&as->st.inline_busy, 1, memory_order_relaxed);
+        return zc_async_inline(ops, key_state, msg_state, out, in, len, enc);
+    }
+    gen = zc_request_gen(r);
+    r->ops = ops;
+    r->key_state = key_state;
+    r->msg_state = msg_state;
+    r->out = out;
+    r->in = in;
+    r->len = len;
+    r->enc = enc;
+    r->waiter = cb == NULL ? w : NULL;
+    r->callback = cb;
+    r->callback_arg = cb_arg;
+    atomic_store_explicit(&r->owner, (const void *)wctx, memory_order_relaxed);
+    if (!as->eops->submit(e, r)) {
+        zc_request_abort(r);
+        atomic_fetch_add_explicit(&as->st.inline_busy, 1, memory_order_relaxed);
+        return zc_async_inline(ops, key_state, msg_state, out, in, len, enc);
+    }
+    atomic_fetch_add_explicit(&as->st.offloaded, 1, memory_order_relaxed);
+    slot->req = r;
+    slot->gen = gen;
+    slot->owner = wctx;
+
+    for (;;) {
+        uint32_t word = atomic_load_explicit(&r->word, memory_order_acquire);
+        unsigned st = ZC_REQ_STATE(word);
+
+        if (ZC_REQ_GEN(word) != gen || atomic_load(&r->owner) != wctx) {
+            /* Cancelled on our behalf (wait ctx freed): r is not ours. */
+            slot->req = NULL;
+            return 0;
+        }
+        if (st == ZC_REQ_DONE) {
+            result = r->result;
+            counted = 1;
+            break;
+        }
+        if (st == ZC_REQ_EXPIRED) {
+            atomic_fetch_add_explicit(&as->st.timeouts, 1, memory_order_relaxed);
+            result = zc_async_inline(ops, key_state, msg_state, out, in, len, enc);
+            counted = 1;
+            break;
+        }
+        /* A deep queue means the engine is behind: do some of it here
+         * rather than pause (a pause and a resume cost ~0.2 us each). */
+        if (as->eops->depth(e) >= ZC_HELP_DEPTH) {
+            unsigned n = as->eops->help(e);
+
+            if (n > 0) {
+                atomic_fetch_add_explicit(&as->st.helped, n, memory_order_relaxed);
+                continue;
+            }
+        }
+        if (w != NULL && atomic_load(&w->unconsumed) <= 0)
+            zc_waiter_drain(w);     /* woken for nothing of ours: quiet the fd */
+        if (!ASYNC_pause_job()) {
+            /* Cannot pause (should not happen in a job): wait it out here. */
+            if (zc_request_cancel(r, gen) == ZC_REQ_CANCELLED) {
+                result = zc_async_inline(ops, key_state, msg_state, out, in, len, enc);
+                counted = 0;
+                break;
+            }
+            continue;
+        }
+        atomic_fetch_add_explicit(&as->st.wakeups, 1, memory_order_relaxed);
+    }
+    {
+        const void *expected = wctx;
+
+        /* Claim: from here on nobody else may drop our reference. */
+        if (!atomic_compare_exchange_strong(&r->owner, &expected, NULL)) {
+            slot->req = NULL;
+            return 0;
+        }
+    }
+    if (counted && w != NULL && atomic_fetch_sub(&w->unconsumed, 1) <= 1)
+        zc_waiter_drain(w);
+    slot->req = NULL;
+    zc_request_unref(r);
+    return result;
 }
 
-void zc_async_cancel(zc_async_handle **slot)
+void zc_async_cancel(zc_async_slot *slot)
 {
-    /* Nothing is ever in flight. */
-    *slot = NULL;
+    zc_request *r = slot->req;
+    const void *expected = slot->owner;
+
+    slot->req = NULL;
+    if (r == NULL || zc_request_gen(r) != slot->gen
+        || !atomic_compare_exchange_strong(&r->owner, &expected, NULL))
+        return;
+    unsigned st = zc_request_cancel(r, slot->gen);
+
+    if (st == ZC_REQ_FREE)
+        return;
+    if ((st == ZC_REQ_DONE || st == ZC_REQ_EXPIRED) && r->callback == NULL && r->waiter != NULL)
+        zc_waiter_count(r->waiter, -1);
+    zc_request_unref(r);
 }
 
 void zc_async_get_stats(const zc_async *as, zc_async_stats *out)
 {
-    *out = as->stats;
+    zc_async *m = (zc_async *)as;
+    zc_engine *e = atomic_load(&m->engine);
+    zc_engine_stats es = { 0 };
+
+    if (e != NULL)
+        as->eops->get_stats(e, &es);
+    out->offloaded = atomic_load(&m->st.offloaded);
+    out->inline_small = atomic_load(&m->st.inline_small);
+    out->inline_urgent = atomic_load(&m->st.inline_urgent);
+    out->inline_nojob = atomic_load(&m->st.inline_nojob);
+    out->inline_busy = atomic_load(&m->st.inline_busy);
+    out->timeouts = atomic_load(&m->st.timeouts);
+    out->cancels = es.cancelled;
+    out->batches = es.batches;
+    out->wakeups = atomic_load(&m->st.wakeups);
+    out->helped = atomic_load(&m->st.helped);
+    out->engine_completed = es.completed;
+    out->breaker_trips = es.breaker_trips;
 }
 
 void zc_async_test_stall(zc_async *as, int stalled)
 {
+    zc_engine *e;
+
+    pthread_mutex_lock(&as->lock);
+    as->stalled = stalled;
+    if ((e = atomic_load(&as->engine)) != NULL)
+        as->eops->stall(e, stalled);
+    pthread_mutex_unlock(&as->lock);
 }

@@ -8,6 +8,7 @@
 #define ZC_ASYNC_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "zc_backend.h"
 
 typedef struct zc_async_config {
@@ -23,7 +24,14 @@ typedef struct zc_async_config {
 void zc_async_config_defaults(zc_async_config *cfg);
 
 typedef struct zc_async zc_async;           /* one per provider instance */
-typedef struct zc_async_handle zc_async_handle; /* per cipher ctx, may be NULL */
+
+/* A cipher ctx's in-flight marker: which request, which generation of it,
+ * and the wait ctx that owns it. req is NULL when nothing is in flight. */
+typedef struct zc_async_slot {
+    void *req;
+    uint32_t gen;
+    const void *owner;
+} zc_async_slot;
 
 /* Creates the scheduler; engine threads start lazily (per process, so fork
  * is safe). Returns NULL on allocation failure. */
@@ -40,7 +48,7 @@ void zc_async_free(zc_async *as);
  * returns; the output is always complete and correct on return 1 (a
  * timed-out request is cancelled and done inline).
  */
-int zc_async_msg_update(zc_async *as, zc_async_handle **slot,
+int zc_async_msg_update(zc_async *as, zc_async_slot *slot,
                         const zc_aead_ops *ops, const void *key_state,
                         void *msg_state, unsigned char *out,
                         const unsigned char *in, size_t len, int enc,
@@ -48,12 +56,20 @@ int zc_async_msg_update(zc_async *as, zc_async_handle **slot,
 
 /* From freectx: guarantees no engine thread touches the ctx's buffers after
  * it returns. A no-op when nothing is in flight. */
-void zc_async_cancel(zc_async_handle **slot);
+void zc_async_cancel(zc_async_slot *slot);
+
+/* 1 if zc_async_msg_update would offload len bytes here and now: callers
+ * with a faster inline one-shot path use it only when this says 0. */
+int zc_async_would_offload(const zc_async *as, size_t len, int urgent);
+
+/* Thread stop: frees the calling thread's wake-up fd. */
+void zc_async_thread_stop(void);
 
 /* Counters for stats/tests. */
 typedef struct zc_async_stats {
     unsigned long long offloaded, inline_small, inline_urgent, inline_nojob,
-        timeouts, cancels, batches, wakeups, helped;
+        inline_busy, timeouts, cancels, batches, wakeups, helped,
+        engine_completed, breaker_trips;
 } zc_async_stats;
 void zc_async_get_stats(const zc_async *as, zc_async_stats *out);
 

@@ -31,6 +31,7 @@ static void zc_prov_thread_stop(void *arg)
 
     if (provctx->backend->thread_stop != NULL)
         provctx->backend->thread_stop();
+    zc_async_thread_stop();
     for (int i = 0; i < ZC_THREAD_SLOTS; i++)
         if (zc_thread_registered[i] == provctx->instance_id)
             zc_thread_registered[i] = 0;
@@ -153,6 +154,7 @@ static void zc_prov_teardown(void *vprovctx)
         ZC_raise(provctx->handle, ZC_R_STATS_WRITE_FAILED, "stats_file '%s'",
                  provctx->config.stats_file);
     /* Engine threads first: they use the backend. */
+    provctx->stats.async = NULL;
     zc_async_free(provctx->async);
     provctx->async = NULL;
     /* Thread-stop handlers are dropped uncalled on unload: release frees
@@ -245,6 +247,7 @@ ZC_EXPORT int OSSL_provider_init(const OSSL_CORE_HANDLE *handle,
             provctx->backend->release();
         goto err;
     }
+    provctx->stats.async = provctx->async;
     snprintf(provctx->buildinfo, sizeof(provctx->buildinfo),
              "zcrypto %s; backend %s (%s)%s%s; built against %s",
              ZC_VERSION_STR, provctx->backend->name, provctx->backend->description,

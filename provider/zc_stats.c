@@ -72,7 +72,22 @@ size_t zc_stats_to_json(const zc_stats *s, const char *active_backend,
             first = 0;
         }
     }
-    pos = zc_append(buf, bufsize, pos, "]}\n");
+    pos = zc_append(buf, bufsize, pos, "]");
+    if (s->async != NULL) {
+        zc_async_stats a;
+
+        zc_async_get_stats(s->async, &a);
+        pos = zc_append(buf, bufsize, pos,
+                        ",\"async\":{\"offloaded\":%llu,\"inline_small\":%llu,"
+                        "\"inline_urgent\":%llu,\"inline_nojob\":%llu,\"inline_busy\":%llu,"
+                        "\"timeouts\":%llu,\"cancels\":%llu,\"batches\":%llu,"
+                        "\"wakeups\":%llu,\"helped\":%llu,\"engine_completed\":%llu,"
+                        "\"breaker_trips\":%llu}",
+                        a.offloaded, a.inline_small, a.inline_urgent, a.inline_nojob,
+                        a.inline_busy, a.timeouts, a.cancels, a.batches, a.wakeups,
+                        a.helped, a.engine_completed, a.breaker_trips);
+    }
+    pos = zc_append(buf, bufsize, pos, "}\n");
     return pos;
 }
 

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include "zc_backend.h"
+#include "zc_async.h"
 
 typedef struct zc_stat_cell {
     uint64_t ops;
@@ -20,6 +21,7 @@ typedef struct zc_stat_cell {
 
 typedef struct zc_stats {
     zc_stat_cell cell[ZC_BACKEND_COUNT][ZC_ALG_COUNT];
+    const zc_async *async;  /* its counters are reported too (may be NULL) */
 } zc_stats;
 
 /* A finished message (final, or a whole TLS record). */

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# openssl speed -async_jobs N with zcrypto against the default provider (sync)
+# and zcrypto (sync), interleaved in one run, as ratios. Stdin is an idle
+# pipe: a job that paused without a wait fd would hang speed here.
+# usage: bench/async_speed.sh [seconds] [async_jobs] [alg...]
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+secs=${1:-1}; jobs=${2:-16}; shift 2 2>/dev/null || shift $#
+algs=("$@"); [ ${#algs[@]} -gt 0 ] || algs=(aes-256-gcm chacha20-poly1305)
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+cat > "$tmp/zc.cnf" <<CNF
+openssl_conf = init
+[init]
+providers = prov
+[prov]
+default = dflt
+zcrypto = zc
+[dflt]
+activate = 1
+[zc]
+module = $top/.libs/zcrypto.so
+activate = 1
+${ZC_ASYNC_EXTRA:-}
+stats_file = $tmp/stats-%p.json
+CNF
+row() { # label, extra speed args...
+    local q=$1; shift
+    (OPENSSL_CONF="$tmp/zc.cnf" timeout 300 openssl speed -elapsed -seconds "$secs" \
+        -propquery "provider=$q" "$@" 2>/dev/null < <(sleep 600)) | awk '/^[A-Za-z].*k$/ {print}' | tail -1
+}
+for alg in "${algs[@]}"; do
+    d=$(row default -evp "$alg")
+    z=$(row zcrypto -evp "$alg")
+    a=$(row zcrypto -async_jobs "$jobs" -evp "$alg")
+    python3 - "$alg" "$jobs" "$d" "$z" "$a" <<'PY'
+import re, sys
+alg, jobs, *rows = sys.argv[1:]
+v = [[float(x[:-1]) / 1000 for x in re.findall(r'[\d.]+k', r)] for r in rows]
+print(f"{alg}: MB/s; async = zcrypto with -async_jobs {jobs}")
+print(f"  {'bytes':>6} {'default':>9} {'zc sync':>9} {'zc async':>9} {'async/def':>9} {'async/sync':>10}")
+for i, s in enumerate([16, 64, 256, 1024, 8192, 16384]):
+    d, z, a = v[0][i], v[1][i], v[2][i]
+    print(f"  {s:>6} {d:>9.0f} {z:>9.0f} {a:>9.0f} {a/d:>9.2f} {a/z:>10.2f}")
+PY
+done

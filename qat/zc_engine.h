@@ -1,0 +1,131 @@
+/*
+ * Offload engines: where async cipher work runs while the submitting fibre
+ * is paused. An engine takes zc_requests, runs them (worker cores today; a
+ * QAT or GPU engine would be one more file with one more zc_engine_ops), and
+ * reports completions through a sink the scheduler above provides, so the
+ * engine never knows about ASYNC_JOBs or fds.
+ *
+ * A request's life (its state word, gen << 8 | state):
+ *   FREE -> QUEUED (submit) -> RUNNING (an engine thread took it) -> DONE
+ *   QUEUED -> CANCELLED (its owner gave up: ctx or wait ctx freed)
+ *   QUEUED -> EXPIRED (op_timeout_us passed: the owner does it inline)
+ * Only QUEUED -> RUNNING lets an engine touch the buffers, and both exits
+ * from QUEUED are CAS on the same word, so a cancelled or expired request's
+ * buffers are never written. Two references keep the object alive: the
+ * queue's and the owner's; the last one dropped returns it to the pool and
+ * bumps gen, so stale handles see a different gen and keep their hands off.
+ */
+#ifndef ZC_ENGINE_H
+#define ZC_ENGINE_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "zc_backend.h"
+#include "zc_pool.h"
+
+enum {
+    ZC_REQ_FREE = 0,
+    ZC_REQ_QUEUED,
+    ZC_REQ_RUNNING,
+    ZC_REQ_DONE,
+    ZC_REQ_CANCELLED,
+    ZC_REQ_EXPIRED
+};
+#define ZC_REQ_STATE(w) ((w) & 0xffu)
+#define ZC_REQ_GEN(w)   ((w) >> 8)
+#define ZC_REQ_WORD(gen, state) (((uint32_t)(gen) << 8) | (uint32_t)(state))
+
+typedef struct zc_request {
+    _Atomic uint32_t word;
+    _Atomic int refs;
+    int result;                 /* msg_update's return, valid once DONE */
+    int enc;
+    const zc_aead_ops *ops;
+    const void *key_state;
+    void *msg_state;
+    unsigned char *out;
+    const unsigned char *in;
+    size_t len;
+    uint64_t submit_ns;
+    _Atomic uint64_t deadline_ns;   /* read by the watchdog without a lock */
+    void *waiter;               /* coalesced wake-up target, or NULL */
+    int (*callback)(void *);    /* per-request wake-up (ASYNC callback mode) */
+    void *callback_arg;
+    _Atomic(const void *) owner;    /* e.g. the ASYNC_WAIT_CTX; for cancel_owner */
+    zc_pool *pool;
+} zc_request;
+
+/* How completions leave the engine. count runs before the requests become
+ * DONE (so whoever sees DONE also sees the count), wake once per waiter per
+ * batch afterwards. */
+typedef struct zc_engine_sink {
+    void (*count)(void *waiter, int n);
+    void (*wake)(void *waiter);
+} zc_engine_sink;
+
+typedef struct zc_engine_config {
+    unsigned threads;
+    unsigned batch_max;
+    unsigned batch_timeout_us;
+    unsigned op_timeout_us;
+    unsigned queue_size;        /* requests in flight at most (power of two) */
+    const zc_engine_sink *sink;
+} zc_engine_config;
+
+typedef struct zc_engine_stats {
+    unsigned long long submitted, completed, batches, helped, expired,
+        cancelled, queue_full, breaker_trips;
+} zc_engine_stats;
+
+typedef struct zc_engine zc_engine;
+
+typedef struct zc_engine_ops {
+    const char *name;
+    zc_engine *(*create)(const zc_engine_config *cfg);
+    /* Stops and joins the engine's threads, then frees everything. */
+    void (*destroy)(zc_engine *e);
+    /* In a forked child the engine's threads do not exist: free without
+     * joining. Requests still QUEUED expire; RUNNING ones can never finish. */
+    void (*abandon)(zc_engine *e);
+    /* A fresh request (refs = 2, state FREE) or NULL if all are in flight. */
+    zc_request *(*request_get)(zc_engine *e);
+    /* 1: queued; 0: not taken (full, unhealthy): the caller must drop both
+     * references with zc_request_abort and run the work itself. */
+    int (*submit)(zc_engine *e, zc_request *r);
+    /* Runs up to one batch on the calling thread; returns how many ran. */
+    unsigned (*help)(zc_engine *e);
+    /* Requests waiting to start. */
+    size_t (*depth)(zc_engine *e);
+    /* 0 while the circuit breaker is open (recent timeouts): submit inline. */
+    int (*healthy)(zc_engine *e);
+    /* Cancels every unfinished request whose owner is owner. */
+    void (*cancel_owner)(zc_engine *e, const void *owner);
+    void (*get_stats)(zc_engine *e, zc_engine_stats *out);
+    /* Test hook: while stalled the engine starts nothing. */
+    void (*stall)(zc_engine *e, int stalled);
+} zc_engine_ops;
+
+/* Worker threads on this machine's cores, running the best backend. */
+extern const zc_engine_ops zc_engine_cpu;
+
+/* zc_request.c: the state machine every engine shares. */
+uint32_t zc_request_gen(const zc_request *r);
+/* Drops one reference; the last returns r to its pool. */
+void zc_request_unref(zc_request *r);
+/* A request get handed out but submit refused: drop both references. */
+void zc_request_abort(zc_request *r);
+/* Engine side: QUEUED -> RUNNING; 0 if cancelled or expired meanwhile. */
+int zc_request_start(zc_request *r);
+/* Owner side: QUEUED -> CANCELLED. If an engine thread already runs it,
+ * waits for DONE. Returns the final state (CANCELLED, DONE or EXPIRED), or
+ * ZC_REQ_FREE if gen says the request is no longer this owner's. */
+unsigned zc_request_cancel(zc_request *r, uint32_t gen);
+/* Watchdog or owner: QUEUED -> EXPIRED. 1 if this call expired it. */
+int zc_request_expire(zc_request *r, uint32_t gen);
+uint64_t zc_now_ns(void);
+/* A few ns instead of ~25, at tick resolution: good enough for deadlines
+ * of milliseconds, which is all the per-request timestamps are for. */
+uint64_t zc_coarse_ns(void);
+
+#endif

@@ -1,0 +1,425 @@
+/*
+ * The worker-core engine: offload_threads threads pop requests from one
+ * lock-free ring in batches and run them on the backend the provider chose.
+ * Why batches: a wake-up costs ~1.5 us here, more than a small cipher op, so
+ * completions are reported once per batch per submitting thread. A watchdog
+ * expires requests older than op_timeout_us (their owners then do them
+ * inline) and opens a circuit breaker when the engine keeps missing
+ * deadlines, so a stuck engine costs latency, never correctness.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include <openssl/crypto.h>
+#include "zc_engine.h"
+
+#define ZC_ENGINE_MAX_THREADS 64
+#define ZC_BATCH_CAP          64
+#define ZC_IDLE_SPIN_NS       50000     /* spin this long before sleeping */
+#define ZC_BREAKER_TRIP       8         /* consecutive expiries */
+#define ZC_BREAKER_OPEN_NS    100000000 /* then run inline for 100 ms */
+
+struct zc_engine {
+    zc_engine_config cfg;
+    zc_pool pool;
+    zc_ring queue;
+    pthread_t threads[ZC_ENGINE_MAX_THREADS];
+    unsigned nthreads;
+    pthread_t watchdog;
+    int watchdog_started;
+    _Atomic int stop;
+    _Atomic int stalled;
+    _Atomic uint32_t doorbell;      /* futex word the idle workers sleep on */
+    _Atomic int sleepers;
+    _Atomic int expired_in_a_row;
+    _Atomic uint64_t breaker_until_ns;
+    struct {
+        _Atomic unsigned long long submitted, completed, batches, helped, expired,
+            cancelled, queue_full, breaker_trips;
+    } st;
+};
+
+static void zc_futex_wait(_Atomic uint32_t *word, uint32_t seen, long timeout_ns)
+{
+    struct timespec ts = { timeout_ns / 1000000000L, timeout_ns % 1000000000L };
+
+    syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0);
+}
+
+static void zc_futex_wake(_Atomic uint32_t *word, int n)
+{
+    syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
+}
+
+static inline void zc_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+/*
+ * A request is DONE the moment its work is: an owner resumed for any reason
+ * finds it finished. Counted first, so whoever sees DONE sees the count.
+ */
+static void zc_request_finish(zc_engine *e, zc_request *r)
+{
+    uint32_t gen = ZC_REQ_GEN(atomic_load_explicit(&r->word, memory_order_relaxed));
+
+    if (r->callback == NULL && r->waiter != NULL)
+        e->cfg.sink->count(r->waiter, 1);
+    atomic_store_explicit(&r->word, ZC_REQ_WORD(gen, ZC_REQ_DONE), memory_order_release);
+}
+
+/* The wake-ups, once per waiter for the whole batch; then the queue's
+ * references go (only now may an owner's unref recycle a request). */
+static void zc_batch_wake(zc_engine *e, zc_request **batch, unsigned n)
+{
+    void *waiters[ZC_BATCH_CAP];
+    unsigned nw = 0;
+
+    for (unsigned i = 0; i < n; i++) {
+        zc_request *r = batch[i];
+        unsigned j;
+
+        if (r->callback != NULL) {
+            r->callback(r->callback_arg);
+            continue;
+        }
+        if (r->waiter == NULL)
+            continue;
+        for (j = 0; j < nw && waiters[j] != r->waiter; j++)
+            ;
+        if (j == nw)
+            waiters[nw++] = r->waiter;
+    }
+    for (unsigned j = 0; j < nw; j++)
+        e->cfg.sink->wake(waiters[j]);
+    for (unsigned i = 0; i < n; i++)
+        zc_request_unref(batch[i]);
+}
+
+/*
+ * Runs up to batch_max requests, each as soon as it is popped, and reports
+ * them together. When the queue runs dry before the batch is full, a worker
+ * waits up to batch_timeout_us for more (coalescing the wake-up); a helper
+ * never waits: its own fibre is waiting on this. Returns how many ran.
+ */
+static unsigned zc_engine_run_batch(zc_engine *e, unsigned max, int helper)
+{
+    zc_request *batch[ZC_BATCH_CAP];
+    unsigned n = 0;
+    uint64_t flush_at = 0;
+
+    while (n < max) {
+        zc_request *r = zc_ring_pop(&e->queue);
+
+        if (r == NULL) {
+            if (helper || n == 0 || e->cfg.batch_timeout_us == 0)
+                break;
+            if (flush_at == 0)
+                flush_at = zc_now_ns() + (uint64_t)e->cfg.batch_timeout_us * 1000;
+            else if (zc_now_ns() >= flush_at || atomic_load(&e->stop))
+                break;
+            zc_cpu_relax();
+            continue;
+        }
+        if (!zc_request_start(r)) {
+            /* Cancelled or expired while queued: its owner has moved on. */
+            zc_request_unref(r);
+            continue;
+        }
+        r->result = r->ops->msg_update(r->key_state, r->msg_state, r->out, r->in,
+                                       r->len, r->enc);
+        zc_request_finish(e, r);
+        batch[n++] = r;
+    }
+    if (n == 0)
+        return 0;
+    zc_batch_wake(e, batch, n);
+    atomic_store_explicit(&e->expired_in_a_row, 0, memory_order_relaxed);
+    atomic_fetch_add_explicit(&e->st.completed, n, memory_order_relaxed);
+    atomic_fetch_add_explicit(&e->st.batches, 1, memory_order_relaxed);
+    return n;
+}
+
+static void *zc_engine_worker(void *arg)
+{
+    zc_engine *e = arg;
+    uint64_t idle_since = 0;
+
+    while (!atomic_load_explicit(&e->stop, memory_order_acquire)) {
+        if (atomic_load_explicit(&e->stalled, memory_order_relaxed)) {
+            usleep(100);
+            continue;
+        }
+        if (zc_engine_run_batch(e, e->cfg.batch_max, 0) > 0) {
+            idle_since = 0;
+            continue;
+        }
+        uint64_t now = zc_now_ns();
+
+        if (idle_since == 0)
+            idle_since = now;
+        if (now - idle_since < ZC_IDLE_SPIN_NS) {
+            zc_cpu_relax();
+            continue;
+        }
+        /* Sleep; a submitter that sees sleepers rings the doorbell. */
+        uint32_t seen = atomic_load(&e->doorbell);
+
+        atomic_fetch_add(&e->sleepers, 1);
+        atomic_thread_fence(memory_order_seq_cst);
+        if (zc_ring_depth(&e->queue) == 0 && !atomic_load(&e->stop))
+            zc_futex_wait(&e->doorbell, seen, 10000000L);
+        atomic_fetch_sub(&e->sleepers, 1);
+        idle_since = 0;
+    }
+    return NULL;
+}
+
+static void zc_engine_expire_scan(zc_engine *e)
+{
+    uint64_t now = zc_coarse_ns();
+
+    for (size_t i = 0; i < e->pool.count; i++) {
+        zc_request *r = zc_pool_at(&e->pool, i);
+        uint32_t w = atomic_load_explicit(&r->word, memory_order_acquire);
+
+        if (ZC_REQ_STATE(w) != ZC_REQ_QUEUED
+            || now < atomic_load_explicit(&r->deadline_ns, memory_order_relaxed))
+            continue;
+        /* Read before the CAS; the CAS on (gen, QUEUED) proves they belong
+         * to the request we expire. */
+        void *waiter = r->waiter;
+        int (*cb)(void *) = r->callback;
+        void *cb_arg = r->callback_arg;
+
+        if (!zc_request_expire(r, ZC_REQ_GEN(w)))
+            continue;
+        atomic_fetch_add_explicit(&e->st.expired, 1, memory_order_relaxed);
+        if (atomic_fetch_add(&e->expired_in_a_row, 1) + 1 == ZC_BREAKER_TRIP) {
+            atomic_store(&e->breaker_until_ns, zc_now_ns() + ZC_BREAKER_OPEN_NS);
+            atomic_fetch_add_explicit(&e->st.breaker_trips, 1, memory_order_relaxed);
+        }
+        if (cb != NULL) {
+            cb(cb_arg);
+        } else if (waiter != NULL) {
+            e->cfg.sink->count(waiter, 1);
+            e->cfg.sink->wake(waiter);
+        }
+    }
+}
+
+static void *zc_engine_watchdog(void *arg)
+{
+    zc_engine *e = arg;
+    long period = (long)e->cfg.op_timeout_us * 1000 / 4;
+
+    if (period < 200000)
+        period = 200000;
+    if (period > 20000000)
+        period = 20000000;
+    while (!atomic_load_explicit(&e->stop, memory_order_acquire)) {
+        struct timespec ts = { 0, period };
+
+        nanosleep(&ts, NULL);
+        if (zc_ring_depth(&e->queue) > 0)
+            zc_engine_expire_scan(e);
+    }
+    return NULL;
+}
+
+static void zc_engine_free_memory(zc_engine *e)
+{
+    zc_ring_fini(&e->queue);
+    zc_pool_fini(&e->pool);
+    OPENSSL_free(e);
+}
+
+static void zc_engine_cpu_destroy(zc_engine *e)
+{
+    if (e == NULL)
+        return;
+    atomic_store(&e->stop, 1);
+    atomic_fetch_add(&e->doorbell, 1);
+    zc_futex_wake(&e->doorbell, INT_MAX);
+    for (unsigned i = 0; i < e->nthreads; i++)
+        pthread_join(e->threads[i], NULL);
+    if (e->watchdog_started)
+        pthread_join(e->watchdog, NULL);
+    /* Whatever is still queued belongs to fibres that will never resume
+     * (their app is unloading us): nothing may run it any more. */
+    zc_engine_free_memory(e);
+}
+
+static void zc_engine_cpu_abandon(zc_engine *e)
+{
+    if (e != NULL)
+        zc_engine_free_memory(e);
+}
+
+static zc_engine *zc_engine_cpu_create(const zc_engine_config *cfg)
+{
+    zc_engine *e = OPENSSL_zalloc(sizeof(*e));
+
+    if (e == NULL)
+        return NULL;
+    e->cfg = *cfg;
+    if (e->cfg.batch_max == 0 || e->cfg.batch_max > ZC_BATCH_CAP)
+        e->cfg.batch_max = e->cfg.batch_max == 0 ? 1 : ZC_BATCH_CAP;
+    if (e->cfg.threads > ZC_ENGINE_MAX_THREADS)
+        e->cfg.threads = ZC_ENGINE_MAX_THREADS;
+    if (!zc_pool_init(&e->pool, cfg->queue_size, sizeof(zc_request))) {
+        OPENSSL_free(e);
+        return NULL;
+    }
+    if (!zc_ring_init(&e->queue, e->pool.count)) {
+        zc_pool_fini(&e->pool);
+        OPENSSL_free(e);
+        return NULL;
+    }
+    for (size_t i = 0; i < e->pool.count; i++)
+        ((zc_request *)zc_pool_at(&e->pool, i))->pool = &e->pool;
+    for (unsigned i = 0; i < e->cfg.threads; i++) {
+        if (pthread_create(&e->threads[i], NULL, zc_engine_worker, e) != 0)
+            break;
+        e->nthreads++;
+    }
+    e->watchdog_started = pthread_create(&e->watchdog, NULL, zc_engine_watchdog, e) == 0;
+    if (!e->watchdog_started || (e->nthreads == 0 && e->cfg.threads > 0)) {
+        zc_engine_cpu_destroy(e);
+        return NULL;
+    }
+    return e;
+}
+
+static zc_request *zc_engine_cpu_request_get(zc_engine *e)
+{
+    zc_request *r = zc_pool_get(&e->pool);
+
+    if (r == NULL) {
+        atomic_fetch_add_explicit(&e->st.queue_full, 1, memory_order_relaxed);
+        return NULL;
+    }
+    atomic_store_explicit(&r->refs, 2, memory_order_relaxed);
+    return r;
+}
+
+static int zc_engine_cpu_healthy(zc_engine *e)
+{
+    uint64_t until = atomic_load_explicit(&e->breaker_until_ns, memory_order_relaxed);
+
+    return until == 0 || zc_now_ns() >= until;
+}
+
+static int zc_engine_cpu_submit(zc_engine *e, zc_request *r)
+{
+    uint32_t gen = zc_request_gen(r);
+
+    r->submit_ns = zc_coarse_ns();
+    atomic_store_explicit(&r->deadline_ns,
+                          r->submit_ns + (uint64_t)e->cfg.op_timeout_us * 1000,
+                          memory_order_relaxed);
+    atomic_store_explicit(&r->word, ZC_REQ_WORD(gen, ZC_REQ_QUEUED), memory_order_release);
+    if (!zc_ring_push(&e->queue, r)) {
+        atomic_fetch_add_explicit(&e->st.queue_full, 1, memory_order_relaxed);
+        return 0;
+    }
+    atomic_fetch_add_explicit(&e->st.submitted, 1, memory_order_relaxed);
+    /* Only a sleeping worker costs a syscall; busy ones poll the ring. The
+     * fence pairs with the worker's: one of us sees the other's store. */
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&e->sleepers, memory_order_seq_cst) > 0) {
+        atomic_fetch_add(&e->doorbell, 1);
+        zc_futex_wake(&e->doorbell, 1);
+    }
+    return 1;
+}
+
+static unsigned zc_engine_cpu_help(zc_engine *e)
+{
+    unsigned n;
+
+    if (atomic_load_explicit(&e->stalled, memory_order_relaxed))
+        return 0;
+    /* Half a batch: the worker keeps its share of a deep queue. */
+    /* One request at a time: the worker keeps its share of the queue. */
+    n = zc_engine_run_batch(e, 1, 1);
+    atomic_fetch_add_explicit(&e->st.helped, n, memory_order_relaxed);
+    return n;
+}
+
+static size_t zc_engine_cpu_depth(zc_engine *e)
+{
+    return zc_ring_depth(&e->queue);
+}
+
+static void zc_engine_cpu_cancel_owner(zc_engine *e, const void *owner)
+{
+    for (size_t i = 0; i < e->pool.count; i++) {
+        zc_request *r = zc_pool_at(&e->pool, i);
+        const void *expected = owner;
+        uint32_t gen = zc_request_gen(r);
+
+        /* Taking the owner field makes us the owner: the fibre, if it ever
+         * resumes, finds it gone and fails its call instead of touching r. */
+        if (owner == NULL
+            || !atomic_compare_exchange_strong(&r->owner, &expected, NULL))
+            continue;
+        unsigned st = zc_request_cancel(r, gen);
+
+        if (st == ZC_REQ_FREE)
+            continue;
+        if (st == ZC_REQ_CANCELLED)
+            atomic_fetch_add_explicit(&e->st.cancelled, 1, memory_order_relaxed);
+        else if (r->callback == NULL && r->waiter != NULL)
+            e->cfg.sink->count(r->waiter, -1);  /* counted, never consumed */
+        zc_request_unref(r);
+    }
+}
+
+static void zc_engine_cpu_get_stats(zc_engine *e, zc_engine_stats *out)
+{
+    out->submitted = atomic_load(&e->st.submitted);
+    out->completed = atomic_load(&e->st.completed);
+    out->batches = atomic_load(&e->st.batches);
+    out->helped = atomic_load(&e->st.helped);
+    out->expired = atomic_load(&e->st.expired);
+    out->cancelled = atomic_load(&e->st.cancelled);
+    out->queue_full = atomic_load(&e->st.queue_full);
+    out->breaker_trips = atomic_load(&e->st.breaker_trips);
+}
+
+static void zc_engine_cpu_stall(zc_engine *e, int stalled)
+{
+    atomic_store(&e->stalled, stalled);
+    if (!stalled) {
+        /* A test that stalled us on purpose must not leave the breaker open. */
+        atomic_store(&e->breaker_until_ns, 0);
+        atomic_store(&e->expired_in_a_row, 0);
+    }
+}
+
+const zc_engine_ops zc_engine_cpu = {
+    .name = "cpu",
+    .create = zc_engine_cpu_create,
+    .destroy = zc_engine_cpu_destroy,
+    .abandon = zc_engine_cpu_abandon,
+    .request_get = zc_engine_cpu_request_get,
+    .submit = zc_engine_cpu_submit,
+    .help = zc_engine_cpu_help,
+    .depth = zc_engine_cpu_depth,
+    .healthy = zc_engine_cpu_healthy,
+    .cancel_owner = zc_engine_cpu_cancel_owner,
+    .get_stats = zc_engine_cpu_get_stats,
+    .stall = zc_engine_cpu_stall,
+};
