@@ -53,7 +53,7 @@ static void zc_aead_release(zc_aead_ctx *ctx)
 
     zc_aead_stats_flush(ctx);
     /* No engine thread may write into buffers we are about to free. */
-    zc_async_cancel(&ctx->in_flight);
+    zc_async_cancel(ctx->provctx->async, &ctx->in_flight);
     OPENSSL_free(ctx->aad_heap);
     /* Key copy, round keys, hash key, IVs and tags: wipe the lot. */
     OPENSSL_clear_free(base, sizeof(zc_aead_ctx) + 63);

@@ -444,7 +444,7 @@ int zc_async_msg_update(zc_async *as, zc_async_slot *slot,
     return result;
 }
 
-void zc_async_cancel(zc_async_slot *slot)
+void zc_async_cancel(zc_async *as, zc_async_slot *slot)
 {
     zc_request *r = slot->req;
     const void *expected = slot->owner;
@@ -457,6 +457,8 @@ void zc_async_cancel(zc_async_slot *slot)
 
     if (st == ZC_REQ_FREE)
         return;
+    if (st == ZC_REQ_CANCELLED)
+        atomic_fetch_add_explicit(&as->st.cancels, 1, memory_order_relaxed);
     if ((st == ZC_REQ_DONE || st == ZC_REQ_EXPIRED) && r->callback == NULL && r->waiter != NULL)
         zc_waiter_count(r->waiter, -1);
     zc_request_unref(r);
@@ -476,7 +478,7 @@ void zc_async_get_stats(const zc_async *as, zc_async_stats *out)
     out->inline_nojob = atomic_load(&m->st.inline_nojob);
     out->inline_busy = atomic_load(&m->st.inline_busy);
     out->timeouts = atomic_load(&m->st.timeouts);
-    out->cancels = es.cancelled;
+    out->cancels = es.cancelled + atomic_load(&m->st.cancels);
     out->batches = es.batches;
     out->wakeups = atomic_load(&m->st.wakeups);
     out->helped = atomic_load(&m->st.helped);

@@ -56,7 +56,7 @@ int zc_async_msg_update(zc_async *as, zc_async_slot *slot,
 
 /* From freectx: guarantees no engine thread touches the ctx's buffers after
  * it returns. A no-op when nothing is in flight. */
-void zc_async_cancel(zc_async_slot *slot);
+void zc_async_cancel(zc_async *as, zc_async_slot *slot);
 
 /* 1 if zc_async_msg_update would offload len bytes here and now: callers
  * with a faster inline one-shot path use it only when this says 0. */

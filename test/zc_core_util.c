@@ -78,11 +78,17 @@ void zc_util_init(void)
 {
     OSSL_LIB_CTX *lc = zc_util_libctx(NULL, NULL);
     char *list, *save = NULL;
+    const char *only = getenv("ZC_TEST_BACKENDS");
 
     if (lc == NULL || (list = zc_util_param(lc, "zcrypto-backends")) == NULL) {
         fprintf(stderr, "cannot load zcrypto from $ZC_MODULE_DIR\n");
         ERR_print_errors_fp(stderr);
         exit(99);
+    }
+    /* ZC_TEST_BACKENDS narrows the run (valgrind cannot run AVX-512). */
+    if (only != NULL) {
+        free(list);
+        list = strdup(only);
     }
     for (char *t = strtok_r(list, " ", &save); t != NULL && zc_nbackends < ZC_MAX_BACKENDS;
          t = strtok_r(NULL, " ", &save))
@@ -115,6 +121,22 @@ uint64_t zc_util_stat(OSSL_LIB_CTX *lc, const char *alg, const char *field)
     json_object_put(root);
     free(s);
     return total;
+}
+
+uint64_t zc_util_async_stat(OSSL_LIB_CTX *lc, const char *field)
+{
+    char *s = zc_util_param(lc, "zcrypto-stats");
+    json_object *root, *as, *v;
+    uint64_t val = 0;
+
+    if (s == NULL)
+        return 0;
+    if ((root = json_tokener_parse(s)) != NULL && json_object_object_get_ex(root, "async", &as)
+        && json_object_object_get_ex(as, field, &v))
+        val = (uint64_t)json_object_get_int64(v);
+    json_object_put(root);
+    free(s);
+    return val;
 }
 
 unsigned char *zc_util_unhex(const char *hex, size_t *len)

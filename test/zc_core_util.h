@@ -17,6 +17,8 @@ OSSL_LIB_CTX *zc_util_libctx(const char *backend, const char *extra);
 OSSL_LIB_CTX *zc_util_default_libctx(void);
 EVP_CIPHER *zc_util_fetch(OSSL_LIB_CTX *lc, const char *alg, const char *provider);
 uint64_t zc_util_stat(OSSL_LIB_CTX *lc, const char *alg, const char *field);
+/* A counter from the "async" object of zcrypto's stats (offloaded, ...). */
+uint64_t zc_util_async_stat(OSSL_LIB_CTX *lc, const char *field);
 unsigned char *zc_util_unhex(const char *hex, size_t *len);
 
 typedef struct zc_aead_io {
