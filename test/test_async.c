@@ -241,6 +241,14 @@ static const char *zc_jobs_run(zc_job *jobs, int n, int callback_mode, long time
     return NULL;
 }
 
+static void zc_jobs_init(zc_job *jobs, int n, int (*fn)(zc_job *), void *arg)
+{
+    for (int i = 0; i < n; i++) {
+        jobs[i].fn = fn;
+        jobs[i].arg = arg;
+    }
+}
+
 static void zc_jobs_free(zc_job *jobs, int n)
 {
     for (int i = 0; i < n; i++)
@@ -383,10 +391,7 @@ START_TEST(test_async_matches_sync)
     int pauses = 0;
 
     ck_assert_ptr_nonnull(lc);
-    for (int i = 0; i < 32; i++) {
-        jobs[i].fn = zc_job_messages;
-        jobs[i].arg = &w;
-    }
+    zc_jobs_init(jobs, 32, zc_job_messages, &w);
     err = zc_jobs_run(jobs, 32, 0, 120000);
     ck_assert_msg(err == NULL, "%s", err);
     for (int i = 0; i < 32; i++) {
@@ -409,10 +414,7 @@ START_TEST(test_async_callback_mode)
     const char *err;
 
     ck_assert_ptr_nonnull(lc);
-    for (int i = 0; i < 16; i++) {
-        jobs[i].fn = zc_job_messages;
-        jobs[i].arg = &w;
-    }
+    zc_jobs_init(jobs, 16, zc_job_messages, &w);
     err = zc_jobs_run(jobs, 16, 1, 120000);
     ck_assert_msg(err == NULL, "%s", err);
     for (int i = 0; i < 16; i++) {
@@ -451,10 +453,7 @@ START_TEST(test_async_timeout)
 
     ck_assert_ptr_nonnull(lc);
     zc_stall(lc, 1);
-    for (int i = 0; i < 4; i++) {
-        jobs[i].fn = zc_job_messages;
-        jobs[i].arg = &w;
-    }
+    zc_jobs_init(jobs, 4, zc_job_messages, &w);
     err = zc_jobs_run(jobs, 4, 0, 60000);
     ck_assert_msg(err == NULL, "%s", err);
     for (int i = 0; i < 4; i++)
@@ -537,10 +536,7 @@ START_TEST(test_async_free_in_flight)
         zc_job jobs[4] = { 0 };
         const char *err;
 
-        for (int i = 0; i < 4; i++) {
-            jobs[i].fn = zc_job_messages;
-            jobs[i].arg = &w;
-        }
+        zc_jobs_init(jobs, 4, zc_job_messages, &w);
         err = zc_jobs_run(jobs, 4, 0, 60000);
         ck_assert_msg(err == NULL, "%s", err);
         for (int i = 0; i < 4; i++)
@@ -562,10 +558,7 @@ static int zc_run_batch_of_jobs(OSSL_LIB_CTX *lc, int njobs, int messages)
     zc_job jobs[32] = { 0 };
     int bad = 0;
 
-    for (int i = 0; i < njobs; i++) {
-        jobs[i].fn = zc_job_messages;
-        jobs[i].arg = &w;
-    }
+    zc_jobs_init(jobs, njobs, zc_job_messages, &w);
     if (zc_jobs_run(jobs, njobs, 0, 120000) != NULL)
         bad++;
     for (int i = 0; i < njobs; i++)
