@@ -49,19 +49,33 @@ struct zc_async {
 
 /* ------------------------------------------------------------ per thread */
 
+/*
+ * A thread's wake-up target. Engine threads hold bare pointers to it (in
+ * requests, and between marking a request done and signalling), so a
+ * waiter is never freed while an engine may run: a stopping thread retires
+ * it to a free list and the next new thread reuses it, fd and all. A late
+ * signal then lands on the new owner as a spurious wake-up, which the
+ * drain logic already absorbs. All of them are freed when the last
+ * scheduler goes, after every engine has been joined.
+ */
 typedef struct zc_waiter {
     int efd;
     _Atomic int armed;              /* efd written and not yet drained */
     _Atomic long unconsumed;        /* finished, owner not yet resumed */
-    struct zc_waiter *next;
+    unsigned fork_gen;              /* efd belongs to this process generation */
+    struct zc_waiter *next;         /* every waiter */
+    struct zc_waiter *next_retired;
 } zc_waiter;
 
 static pthread_mutex_t zc_async_global_lock = PTHREAD_MUTEX_INITIALIZER;
-static zc_waiter *zc_waiters;       /* every thread's, for teardown */
+static zc_waiter *zc_waiters;       /* every waiter, for teardown */
+static zc_waiter *zc_waiters_retired; /* owned by no thread, reusable */
 static zc_async *zc_asyncs;         /* every live scheduler */
 static unsigned zc_async_instances;
 static _Atomic unsigned zc_fork_gen;
+static _Atomic unsigned zc_waiter_epoch; /* bumped when all waiters are freed */
 static __thread zc_waiter *zc_thread_waiter;
+static __thread unsigned zc_thread_waiter_epoch;
 static const char zc_async_fd_key;  /* its address tags our fd in a wait ctx */
 
 static void zc_waiter_count(void *vw, int n)
@@ -103,25 +117,57 @@ static void zc_waiter_drain(zc_waiter *w)
 
 static const zc_engine_sink zc_waiter_sink = { zc_waiter_count, zc_waiter_wake };
 
+/* A retired waiter's eventfd may be the parent's: give it a fresh one
+ * under the same number (wait ctxs may still hold that number). */
+static void zc_waiter_refresh_fd(zc_waiter *w, unsigned gen)
+{
+    int fresh = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+
+    if (fresh >= 0) {
+        dup2(fresh, w->efd);
+        close(fresh);
+    }
+    atomic_store(&w->armed, 0);
+    atomic_store(&w->unconsumed, 0);
+    w->fork_gen = gen;
+}
+
+/* The calling thread's waiter, or NULL (none, or freed by a teardown). */
+static zc_waiter *zc_waiter_mine(void)
+{
+    if (zc_thread_waiter != NULL && zc_thread_waiter_epoch != atomic_load(&zc_waiter_epoch))
+        zc_thread_waiter = NULL;
+    return zc_thread_waiter;
+}
+
 static zc_waiter *zc_waiter_get(void)
 {
-    zc_waiter *w = zc_thread_waiter;
+    zc_waiter *w = zc_waiter_mine();
+    unsigned gen = atomic_load(&zc_fork_gen);
 
     if (w != NULL)
         return w;
-    if ((w = OPENSSL_zalloc(sizeof(*w))) == NULL)
-        return NULL;
-    if ((w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
-        OPENSSL_free(w);
-        return NULL;
-    }
     pthread_mutex_lock(&zc_async_global_lock);
-    w->next = zc_waiters;
-    zc_waiters = w;
+    if ((w = zc_waiters_retired) != NULL) {
+        zc_waiters_retired = w->next_retired;
+        if (w->fork_gen != gen)
+            zc_waiter_refresh_fd(w, gen);
+    } else if ((w = OPENSSL_zalloc(sizeof(*w))) != NULL) {
+        if ((w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+            OPENSSL_free(w);
+            w = NULL;
+        } else {
+            w->fork_gen = gen;
+            w->next = zc_waiters;
+            zc_waiters = w;
+        }
+    }
+    zc_thread_waiter_epoch = atomic_load(&zc_waiter_epoch);
     pthread_mutex_unlock(&zc_async_global_lock);
     return zc_thread_waiter = w;
 }
 
+/* Teardown only: no engine thread is left that could signal w. */
 static void zc_waiter_free_locked(zc_waiter *w)
 {
     for (zc_waiter **pp = &zc_waiters; *pp != NULL; pp = &(*pp)->next) {
@@ -136,13 +182,14 @@ static void zc_waiter_free_locked(zc_waiter *w)
 
 void zc_async_thread_stop(void)
 {
-    zc_waiter *w = zc_thread_waiter;
+    zc_waiter *w = zc_waiter_mine();
 
     if (w == NULL)
         return;
     zc_thread_waiter = NULL;
     pthread_mutex_lock(&zc_async_global_lock);
-    zc_waiter_free_locked(w);
+    w->next_retired = zc_waiters_retired;
+    zc_waiters_retired = w;
     pthread_mutex_unlock(&zc_async_global_lock);
 }
 
@@ -153,19 +200,13 @@ void zc_async_thread_stop(void)
  */
 static void zc_async_atfork_child(void)
 {
-    zc_waiter *w = zc_thread_waiter;
+    zc_waiter *w = zc_waiter_mine();
 
-    atomic_fetch_add(&zc_fork_gen, 1);
-    if (w != NULL) {
-        int fresh = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    unsigned gen = atomic_fetch_add(&zc_fork_gen, 1) + 1;
 
-        if (fresh >= 0) {
-            dup2(fresh, w->efd);
-            close(fresh);
-        }
-        atomic_store(&w->armed, 0);
-        atomic_store(&w->unconsumed, 0);
-    }
+    /* Retired waiters are refreshed when reused (no lock is safe here). */
+    if (w != NULL)
+        zc_waiter_refresh_fd(w, gen);
 }
 
 static void zc_async_atfork_register(void)
@@ -229,9 +270,13 @@ void zc_async_free(zc_async *as)
         as->eops->abandon(as->stale[i]);
     pthread_mutex_lock(&zc_async_global_lock);
     /* Thread-stop handlers are dropped on unload: free every thread's fd. */
-    if (--zc_async_instances == 0)
+    if (--zc_async_instances == 0) {
         while (zc_waiters != NULL)
             zc_waiter_free_locked(zc_waiters);
+        zc_waiters_retired = NULL;
+        /* Other threads' cached pointers are now stale. */
+        atomic_fetch_add(&zc_waiter_epoch, 1);
+    }
     zc_thread_waiter = NULL;
     pthread_mutex_unlock(&zc_async_global_lock);
     pthread_mutex_destroy(&as->lock);
