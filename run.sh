@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # zcrypto quick start. On a fresh Debian/Ubuntu machine:
 #   ./run.sh bench   build, show the provider, openssl speed default vs zcrypto
-#   ./run.sh test    build and run the whole test suite
+#   ./run.sh test    build and run the whole test suite (make check, then the
+#                    suites under ASan, then cross-built for aarch64 under qemu)
+#   ./run.sh test-asan / test-aarch64   just one of the last two
 # Each installs missing build dependencies, bootstraps, configures and builds.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -18,6 +20,25 @@ need_pkgs() {
     echo "run.sh: installing ${missing[*]}"
     local sudo=""
     [ "$(id -u)" -ne 0 ] && sudo=sudo
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# The aarch64 cross toolchain, qemu-user and the arm64 libraries the
+# cross-built tests link against (Debian multiarch).
+need_arm64_pkgs() {
+    [ "$(dpkg --print-architecture)" = amd64 ] || return 0
+    local pkgs=(gcc-aarch64-linux-gnu qemu-user libc6:arm64 libssl-dev:arm64 check:arm64
+                libjson-c-dev:arm64 file)
+    local missing=()
+    for p in "${pkgs[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "run.sh: installing ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo=sudo
+    dpkg --print-foreign-architectures | grep -qx arm64 || $sudo dpkg --add-architecture arm64
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 }
@@ -61,10 +82,27 @@ bench)
         speed_table "$alg" -decrypt
     done
     ;;
+test-asan)
+    build
+    bash test/asan.sh
+    ;;
+test-aarch64)
+    need_arm64_pkgs
+    bash test/aarch64_qemu.sh
+    ;;
 test)
     build
     rc=0
     make check -j1 || rc=$?
+    # Then the same suites under AddressSanitizer, and cross-built for
+    # aarch64 under qemu (neon and portable paths).
+    echo "== ASan build"
+    bash test/asan.sh || rc=1
+    if [ "$(dpkg --print-architecture)" = amd64 ]; then
+        need_arm64_pkgs
+        echo "== aarch64 cross build under qemu"
+        bash test/aarch64_qemu.sh || rc=1
+    fi
     log=test-suite.log
     if [ -f "$log" ]; then
         total=$(sed -n 's/^# TOTAL: *//p' "$log" | head -1)
@@ -79,7 +117,7 @@ test)
     exit "$rc"
     ;;
 *)
-    echo "usage: $0 bench|test" >&2
+    echo "usage: $0 bench|test|test-asan|test-aarch64" >&2
     exit 2
     ;;
 esac

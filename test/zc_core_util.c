@@ -54,7 +54,7 @@ EVP_CIPHER *zc_util_fetch(OSSL_LIB_CTX *lc, const char *alg, const char *provide
     return EVP_CIPHER_fetch(lc, alg, q);
 }
 
-static char *zc_util_param(OSSL_LIB_CTX *lc, const char *name)
+char *zc_util_param(OSSL_LIB_CTX *lc, const char *name)
 {
     OSSL_PROVIDER *p = OSSL_PROVIDER_load(lc, "zcrypto");
     OSSL_PARAM params[2] = { OSSL_PARAM_utf8_string(name, NULL, 0), OSSL_PARAM_END };
@@ -202,4 +202,14 @@ uint64_t zc_util_rand(uint64_t *s)
     z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
     z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
     return z ^ (z >> 31);
+}
+
+int zc_util_word_in(const char *list, const char *word)
+{
+    size_t n = strlen(word);
+
+    for (const char *p = list; (p = strstr(p, word)) != NULL; p += n)
+        if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+            return 1;
+    return 0;
 }

@@ -15,6 +15,10 @@ void zc_util_init(void);
 /* A library context with default + zcrypto (backend may be NULL: auto). */
 OSSL_LIB_CTX *zc_util_libctx(const char *backend, const char *extra);
 OSSL_LIB_CTX *zc_util_default_libctx(void);
+/* A string provider param of zcrypto (malloc'd; NULL if absent). */
+char *zc_util_param(OSSL_LIB_CTX *lc, const char *name);
+/* 1 if word is one of the space-separated words of list. */
+int zc_util_word_in(const char *list, const char *word);
 EVP_CIPHER *zc_util_fetch(OSSL_LIB_CTX *lc, const char *alg, const char *provider);
 uint64_t zc_util_stat(OSSL_LIB_CTX *lc, const char *alg, const char *field);
 /* A counter from the "async" object of zcrypto's stats (offloaded, ...). */

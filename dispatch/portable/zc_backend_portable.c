@@ -5,27 +5,21 @@
 #include "config.h"
 
 #include "zc_backend.h"
+#include "zc_mode.h"
 #include "zc_portable_aead.h"
 #include "zc_kat.h"
 
-#define ZC_GCM_KEY_SETUP(bits)                                                  \
-    static int zc_gcm##bits##_key_setup(void *key_state, const unsigned char *key) \
-    {                                                                           \
-        return zc_gcm_portable_key_setup(key_state, key, (bits) / 8);           \
-    }                                                                           \
-    static const zc_aead_ops zc_portable_gcm##bits = {                          \
-        zc_gcm##bits##_key_setup, zc_gcm_portable_start,                        \
-        zc_gcm_portable_update, zc_gcm_portable_finish, NULL,                   \
-    };
+#define ZC_PORTABLE_GCM(bits)                                                      \
+    static int zc_gcm##bits##_key_setup(void *key_state, const unsigned char *key)  \
+    {                                                                               \
+        return zc_gcm_portable_key_setup(key_state, key, (bits) / 8);               \
+    }                                                                               \
+    ZC_GCM_MODE_OPS(zc_portable_gcm##bits, zc_gcm_portable_prims, zc_gcm##bits##_key_setup)
 
-ZC_GCM_KEY_SETUP(128)
-ZC_GCM_KEY_SETUP(192)
-ZC_GCM_KEY_SETUP(256)
-
-static const zc_aead_ops zc_portable_chachapoly = {
-    zc_chacha_portable_key_setup, zc_chacha_portable_start,
-    zc_chacha_portable_update, zc_chacha_portable_finish, NULL,
-};
+ZC_PORTABLE_GCM(128)
+ZC_PORTABLE_GCM(192)
+ZC_PORTABLE_GCM(256)
+ZC_CHACHAPOLY_MODE_OPS(zc_portable_chachapoly, zc_chachapoly_portable_prims)
 
 static int zc_portable_available(void)
 {

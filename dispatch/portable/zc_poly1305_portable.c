@@ -1,17 +1,27 @@
 /*
  * Poly1305 (RFC 8439 section 2.5) in 26-bit limbs: 32x32->64 products only,
  * so it is portable to 32-bit targets; the final reduction is branch-free.
+ * Whole blocks only: the AEAD pads its input (see zc_mode.h).
  */
 #include "config.h"
 
 #include <string.h>
 #include <openssl/crypto.h>
+#include "zc_mode.h"
 #include "zc_portable_internal.h"
+
+typedef struct zc_poly1305 {
+    uint32_t r[5], h[5], pad[4];
+} zc_poly1305;
+
+_Static_assert(sizeof(zc_poly1305) <= ZC_POLY_STATE_MAX, "Poly1305 state too large");
 
 #define ZC_M26 0x3ffffff
 
-void zc_poly1305_init(zc_poly1305 *st, const unsigned char key[32])
+void zc_poly1305_init(void *state, const unsigned char key[32])
 {
+    zc_poly1305 *st = state;
+
     /* r is clamped as the RFC requires. */
     st->r[0] = zc_load32_le(key) & 0x3ffffff;
     st->r[1] = (zc_load32_le(key + 3) >> 2) & 0x3ffff03;
@@ -21,7 +31,6 @@ void zc_poly1305_init(zc_poly1305 *st, const unsigned char key[32])
     for (int i = 0; i < 4; i++)
         st->pad[i] = zc_load32_le(key + 16 + 4 * i);
     memset(st->h, 0, sizeof(st->h));
-    st->buflen = 0;
 }
 
 static void zc_poly1305_block(zc_poly1305 *st, const unsigned char m[16], uint32_t hibit)
@@ -55,35 +64,18 @@ static void zc_poly1305_block(zc_poly1305 *st, const unsigned char m[16], uint32
     st->h[0] = h0, st->h[1] = h1, st->h[2] = h2, st->h[3] = h3, st->h[4] = h4;
 }
 
-void zc_poly1305_update(zc_poly1305 *st, const unsigned char *in, size_t len)
+void zc_poly1305_blocks(void *state, const unsigned char *in, size_t nblocks)
 {
-    if (st->buflen > 0) {
-        size_t take = 16 - st->buflen < len ? 16 - st->buflen : len;
-
-        memcpy(st->buf + st->buflen, in, take);
-        st->buflen += take, in += take, len -= take;
-        if (st->buflen < 16)
-            return;
-        zc_poly1305_block(st, st->buf, 1u << 24);
-        st->buflen = 0;
-    }
-    for (; len >= 16; in += 16, len -= 16)
-        zc_poly1305_block(st, in, 1u << 24);
-    memcpy(st->buf, in, len);
-    st->buflen = len;
+    for (; nblocks > 0; nblocks--, in += 16)
+        zc_poly1305_block(state, in, 1u << 24);
 }
 
-void zc_poly1305_finish(zc_poly1305 *st, unsigned char tag[16])
+void zc_poly1305_finish(void *state, unsigned char tag[16])
 {
+    zc_poly1305 *st = state;
     uint32_t h0, h1, h2, h3, h4, g0, g1, g2, g3, g4, c, mask;
     uint64_t f;
 
-    if (st->buflen > 0) {
-        /* A short final block gets its 1 byte here, not the 2^128 bit. */
-        st->buf[st->buflen] = 1;
-        memset(st->buf + st->buflen + 1, 0, 16 - st->buflen - 1);
-        zc_poly1305_block(st, st->buf, 0);
-    }
     h0 = st->h[0], h1 = st->h[1], h2 = st->h[2], h3 = st->h[3], h4 = st->h[4];
     c = h1 >> 26, h1 &= ZC_M26;
     h2 += c, c = h2 >> 26, h2 &= ZC_M26;

@@ -54,15 +54,10 @@ void zc_ghash_mul(const zc_ghash_key *h, uint64_t *xhi, uint64_t *xlo);
 void zc_chacha20_block(const uint32_t key[8], uint32_t counter, const uint32_t nonce[3],
                        unsigned char out[64]);
 
-/* Poly1305 one-time authenticator, 26-bit limbs (no 128-bit types needed). */
-typedef struct zc_poly1305 {
-    uint32_t r[5], h[5], pad[4];
-    unsigned char buf[16];
-    size_t buflen;
-} zc_poly1305;
-
-void zc_poly1305_init(zc_poly1305 *st, const unsigned char key[32]);
-void zc_poly1305_update(zc_poly1305 *st, const unsigned char *in, size_t len);
-void zc_poly1305_finish(zc_poly1305 *st, unsigned char tag[16]);
+/* Poly1305 in 26-bit limbs (no 128-bit types needed), whole blocks only:
+ * the zc_chachapoly_prims poly_* contract; state in ZC_POLY_STATE_MAX. */
+void zc_poly1305_init(void *st, const unsigned char key[32]);
+void zc_poly1305_blocks(void *st, const unsigned char *in, size_t nblocks);
+void zc_poly1305_finish(void *st, unsigned char tag[16]);
 
 #endif

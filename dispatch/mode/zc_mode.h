@@ -1,0 +1,128 @@
+/*
+ * AEAD modes on top of a backend's block primitives. GCM and
+ * ChaCha20-Poly1305 framing (IV handling, AAD, partial blocks across
+ * streaming updates, length block, tag) is written once here; a backend
+ * supplies only what differs between CPUs: the block cipher in counter
+ * mode, the hash, and its own key layout. The key state is opaque to the
+ * modes; the message state is the mode's.
+ */
+#ifndef ZC_MODE_H
+#define ZC_MODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "zc_backend.h"
+
+/* ---------------------------------------------------------------- GCM */
+typedef struct zc_gcm_prims {
+    /* out = E_K(in), one block (H at key setup, E_K(J0) for the tag). */
+    void (*block)(const void *key, const unsigned char in[16], unsigned char out[16]);
+    /*
+     * out = in ^ E_K(ctr), E_K(ctr + 1), ... for nblocks whole blocks; ctr's
+     * last four bytes are a big-endian counter that wraps. ctr is advanced.
+     * out == in is allowed.
+     */
+    void (*ctr32)(const void *key, unsigned char ctr[16], unsigned char *out,
+                  const unsigned char *in, size_t nblocks);
+    /* x = (x ^ in_i) * H for each of nblocks blocks (x in GCM byte order). */
+    void (*ghash)(const void *key, unsigned char x[16], const unsigned char *in,
+                  size_t nblocks);
+} zc_gcm_prims;
+
+int zc_gcm_mode_start(const zc_gcm_prims *p, const void *key, void *msg,
+                      const unsigned char *iv, size_t ivlen,
+                      const unsigned char *aad, size_t aadlen);
+int zc_gcm_mode_update(const zc_gcm_prims *p, const void *key, void *msg,
+                       unsigned char *out, const unsigned char *in, size_t len, int enc);
+int zc_gcm_mode_finish(const zc_gcm_prims *p, const void *key, void *msg,
+                       unsigned char tag[ZC_TAG_LEN]);
+
+/* ------------------------------------------------- ChaCha20-Poly1305 */
+#define ZC_POLY_STATE_MAX 96
+
+typedef struct zc_chachapoly_prims {
+    /*
+     * out = in ^ ChaCha20 keystream blocks counter, counter + 1, ... for
+     * nblocks whole 64-byte blocks. out == in is allowed.
+     */
+    void (*chacha20)(const uint32_t key[8], uint32_t counter, const uint32_t nonce[3],
+                     unsigned char *out, const unsigned char *in, size_t nblocks);
+    /*
+     * Poly1305 over whole 16-byte blocks only: the AEAD pads everything it
+     * authenticates to 16 bytes, so the partial-block rule of the bare MAC
+     * never applies. State lives in ZC_POLY_STATE_MAX bytes, 16-aligned.
+     */
+    void (*poly_init)(void *st, const unsigned char key[32]);
+    void (*poly_blocks)(void *st, const unsigned char *in, size_t nblocks);
+    void (*poly_finish)(void *st, unsigned char tag[16]); /* wipes st */
+} zc_chachapoly_prims;
+
+/* The ChaCha20-Poly1305 key state the mode expects: the key as words. */
+typedef struct zc_chachapoly_key {
+    uint32_t k[8];
+} zc_chachapoly_key;
+
+int zc_chachapoly_mode_key_setup(void *key_state, const unsigned char *key);
+int zc_chachapoly_mode_start(const zc_chachapoly_prims *p, const void *key, void *msg,
+                             const unsigned char *iv, size_t ivlen,
+                             const unsigned char *aad, size_t aadlen);
+int zc_chachapoly_mode_update(const zc_chachapoly_prims *p, const void *key, void *msg,
+                              unsigned char *out, const unsigned char *in, size_t len,
+                              int enc);
+int zc_chachapoly_mode_finish(const zc_chachapoly_prims *p, const void *key, void *msg,
+                              unsigned char tag[ZC_TAG_LEN]);
+
+/* 64-bit scalar Poly1305 (44/44/42-bit limbs, 128-bit products): for
+ * backends on 64-bit CPUs; the portable backend keeps 26-bit limbs. */
+void zc_poly1305_64_init(void *st, const unsigned char key[32]);
+void zc_poly1305_64_blocks(void *st, const unsigned char *in, size_t nblocks);
+void zc_poly1305_64_finish(void *st, unsigned char tag[16]);
+
+/*
+ * The zc_aead_ops entry points of one backend's mode instance: thin
+ * adapters that bind the backend's primitive table, so a backend file
+ * states its table once and never repeats the framing.
+ */
+#define ZC_GCM_MODE_OPS(name, prims, key_setup_fn)                                    \
+    static int name##_start(const void *k, void *m, const unsigned char *iv,          \
+                            size_t ivlen, const unsigned char *aad, size_t aadlen)    \
+    {                                                                                 \
+        return zc_gcm_mode_start(&(prims), k, m, iv, ivlen, aad, aadlen);             \
+    }                                                                                 \
+    static int name##_update(const void *k, void *m, unsigned char *out,              \
+                             const unsigned char *in, size_t len, int enc)            \
+    {                                                                                 \
+        return zc_gcm_mode_update(&(prims), k, m, out, in, len, enc);                 \
+    }                                                                                 \
+    static int name##_finish(const void *k, void *m, unsigned char tag[ZC_TAG_LEN],   \
+                             int enc)                                                 \
+    {                                                                                 \
+        (void)enc;                                                                    \
+        return zc_gcm_mode_finish(&(prims), k, m, tag);                               \
+    }                                                                                 \
+    static const zc_aead_ops name = {                                                 \
+        key_setup_fn, name##_start, name##_update, name##_finish, NULL,               \
+    };
+
+#define ZC_CHACHAPOLY_MODE_OPS(name, prims)                                           \
+    static int name##_start(const void *k, void *m, const unsigned char *iv,          \
+                            size_t ivlen, const unsigned char *aad, size_t aadlen)    \
+    {                                                                                 \
+        return zc_chachapoly_mode_start(&(prims), k, m, iv, ivlen, aad, aadlen);      \
+    }                                                                                 \
+    static int name##_update(const void *k, void *m, unsigned char *out,              \
+                             const unsigned char *in, size_t len, int enc)            \
+    {                                                                                 \
+        return zc_chachapoly_mode_update(&(prims), k, m, out, in, len, enc);          \
+    }                                                                                 \
+    static int name##_finish(const void *k, void *m, unsigned char tag[ZC_TAG_LEN],   \
+                             int enc)                                                 \
+    {                                                                                 \
+        (void)enc;                                                                    \
+        return zc_chachapoly_mode_finish(&(prims), k, m, tag);                        \
+    }                                                                                 \
+    static const zc_aead_ops name = {                                                 \
+        zc_chachapoly_mode_key_setup, name##_start, name##_update, name##_finish, NULL, \
+    };
+
+#endif
