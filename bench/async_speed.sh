@@ -8,21 +8,10 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-1}; jobs=${2:-16}; shift 2 2>/dev/null || shift $#
 algs=("$@"); [ ${#algs[@]} -gt 0 ] || algs=(aes-256-gcm chacha20-poly1305)
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-cat > "$tmp/zc.cnf" <<CNF
-openssl_conf = init
-[init]
-providers = prov
-[prov]
-default = dflt
-zcrypto = zc
-[dflt]
-activate = 1
-[zc]
-module = $top/.libs/zcrypto.so
-activate = 1
-${ZC_ASYNC_EXTRA:-}
-stats_file = $tmp/stats-%p.json
-CNF
+# shellcheck source=SCRIPTDIR/../test/zc_test_lib.sh
+. "$top/test/zc_test_lib.sh"
+ZC_MODULE_DIR=${ZC_MODULE_DIR:-$top/.libs}
+zc_cnf auto "$tmp/stats" load-only "${ZC_ASYNC_EXTRA:-}" > "$tmp/zc.cnf"
 row() { # label, extra speed args...
     local q=$1; shift
     (OPENSSL_CONF="$tmp/zc.cnf" timeout 300 openssl speed -elapsed -seconds "$secs" \

@@ -492,21 +492,11 @@ int zc_async_msg_update(zc_async *as, zc_async_slot *slot,
 void zc_async_cancel(zc_async *as, zc_async_slot *slot)
 {
     zc_request *r = slot->req;
-    const void *expected = slot->owner;
 
     slot->req = NULL;
-    if (r == NULL || zc_request_gen(r) != slot->gen
-        || !atomic_compare_exchange_strong(&r->owner, &expected, NULL))
-        return;
-    unsigned st = zc_request_cancel(r, slot->gen);
-
-    if (st == ZC_REQ_FREE)
-        return;
-    if (st == ZC_REQ_CANCELLED)
+    if (r != NULL
+        && zc_request_disown(r, slot->owner, slot->gen, &zc_waiter_sink) == ZC_REQ_CANCELLED)
         atomic_fetch_add_explicit(&as->st.cancels, 1, memory_order_relaxed);
-    if ((st == ZC_REQ_DONE || st == ZC_REQ_EXPIRED) && r->callback == NULL && r->waiter != NULL)
-        zc_waiter_count(r->waiter, -1);
-    zc_request_unref(r);
 }
 
 void zc_async_get_stats(const zc_async *as, zc_async_stats *out)

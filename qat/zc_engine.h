@@ -123,6 +123,16 @@ int zc_request_start(zc_request *r);
 unsigned zc_request_cancel(zc_request *r, uint32_t gen);
 /* Watchdog or owner: QUEUED -> EXPIRED. 1 if this call expired it. */
 int zc_request_expire(zc_request *r, uint32_t gen);
+/*
+ * Owner side, for a request nobody will wait for any more (its ctx or wait
+ * ctx is being freed): takes r from owner (generation gen), cancels it if
+ * still queued (waits out a running one), takes back the completion count
+ * a finished one left on its waiter, and drops the owner's reference.
+ * Returns ZC_REQ_CANCELLED if it never ran, its final state if it did, and
+ * ZC_REQ_FREE if r was not owner's (then nothing is done).
+ */
+unsigned zc_request_disown(zc_request *r, const void *owner, uint32_t gen,
+                           const zc_engine_sink *sink);
 uint64_t zc_now_ns(void);
 /* A few ns instead of ~25, at tick resolution: good enough for deadlines
  * of milliseconds, which is all the per-request timestamps are for. */

@@ -367,23 +367,9 @@ static void zc_engine_cpu_cancel_owner(zc_engine *e, const void *owner)
 {
     for (size_t i = 0; i < e->pool.count; i++) {
         zc_request *r = zc_pool_at(&e->pool, i);
-        const void *expected = owner;
-        uint32_t gen = zc_request_gen(r);
 
-        /* Taking the owner field makes us the owner: the fibre, if it ever
-         * resumes, finds it gone and fails its call instead of touching r. */
-        if (owner == NULL
-            || !atomic_compare_exchange_strong(&r->owner, &expected, NULL))
-            continue;
-        unsigned st = zc_request_cancel(r, gen);
-
-        if (st == ZC_REQ_FREE)
-            continue;
-        if (st == ZC_REQ_CANCELLED)
+        if (zc_request_disown(r, owner, zc_request_gen(r), e->cfg.sink) == ZC_REQ_CANCELLED)
             atomic_fetch_add_explicit(&e->st.cancelled, 1, memory_order_relaxed);
-        else if (r->callback == NULL && r->waiter != NULL)
-            e->cfg.sink->count(r->waiter, -1);  /* counted, never consumed */
-        zc_request_unref(r);
     }
 }
 

@@ -98,3 +98,23 @@ int zc_request_expire(zc_request *r, uint32_t gen)
         &r->word, &w, ZC_REQ_WORD(gen, ZC_REQ_EXPIRED),
         memory_order_acq_rel, memory_order_acquire);
 }
+
+unsigned zc_request_disown(zc_request *r, const void *owner, uint32_t gen,
+                           const zc_engine_sink *sink)
+{
+    const void *expected = owner;
+    unsigned st;
+
+    /* Taking the owner field makes us the owner: the fibre, if it ever
+     * resumes, finds it gone and fails its call instead of touching r. */
+    if (owner == NULL || zc_request_gen(r) != gen
+        || !atomic_compare_exchange_strong(&r->owner, &expected, NULL))
+        return ZC_REQ_FREE;
+    st = zc_request_cancel(r, gen);
+    if (st == ZC_REQ_FREE)
+        return st;
+    if (st != ZC_REQ_CANCELLED && r->callback == NULL && r->waiter != NULL)
+        sink->count(r->waiter, -1);     /* counted as finished, never consumed */
+    zc_request_unref(r);
+    return st;
+}

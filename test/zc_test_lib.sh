@@ -2,9 +2,10 @@
 
 # An openssl.cnf that loads default + zcrypto from $ZC_MODULE_DIR and prefers
 # zcrypto. $1: backend (auto, portable, ...), $2: stats_file prefix (the file
-# is "$2-<pid>.json"), $3: "prefer" (default) or "load-only".
+# is "$2-<pid>.json"), $3: "prefer" (default) or "load-only", $4: more lines
+# for zcrypto's section (e.g. "async_min_bytes = 0").
 zc_cnf() {
-    local backend=$1 stats=$2 mode=${3:-prefer}
+    local backend=$1 stats=$2 mode=${3:-prefer} extra=${4:-}
     cat <<CNF
 openssl_conf = init
 [init]
@@ -20,6 +21,7 @@ module = $ZC_MODULE_DIR/zcrypto.so
 activate = 1
 backend = $backend
 stats_file = $stats-%p.json
+$extra
 [algs]
 default_properties = ?provider=zcrypto
 CNF
