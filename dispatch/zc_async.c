@@ -24,11 +24,13 @@
 #include "zc_engine.h"
 
 /* Queue depth at which a submitting thread helps instead of only waiting. */
-#define ZC_HELP_DEPTH 2
+#ifndef ZC_HELP_DEPTH
+#define ZC_HELP_DEPTH 4
+#endif
 /* Queue depth at which new work is not queued at all but done inline: the
  * engine has enough, and this thread's own request needs no pause then. */
 #ifndef ZC_INLINE_DEPTH
-#define ZC_INLINE_DEPTH 4
+#define ZC_INLINE_DEPTH 8
 #endif
 
 struct zc_async {

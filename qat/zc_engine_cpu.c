@@ -351,7 +351,6 @@ static unsigned zc_engine_cpu_help(zc_engine *e)
 
     if (atomic_load_explicit(&e->stalled, memory_order_relaxed))
         return 0;
-    /* Half a batch: the worker keeps its share of a deep queue. */
     /* One request at a time: the worker keeps its share of the queue. */
     n = zc_engine_run_batch(e, 1, 1);
     atomic_fetch_add_explicit(&e->st.helped, n, memory_order_relaxed);
