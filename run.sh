@@ -8,39 +8,36 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-need_pkgs() {
-    local pkgs=(build-essential autoconf automake libtool pkg-config libssl-dev openssl
-                check libjson-c-dev nginx-light curl gnuplot-nox)
-    [ "$(dpkg --print-architecture)" = amd64 ] && pkgs+=(libipsec-mb-dev)
-    local missing=()
-    for p in "${pkgs[@]}"; do
+# Installs those of the given Debian packages that are missing; "pkg:arm64"
+# names first enable the arm64 foreign architecture.
+apt_install_missing() {
+    local missing=() sudo=""
+    for p in "$@"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
     echo "run.sh: installing ${missing[*]}"
-    local sudo=""
     [ "$(id -u)" -ne 0 ] && sudo=sudo
+    if [[ " ${missing[*]}" == *:arm64* ]] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+        $sudo dpkg --add-architecture arm64
+    fi
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+need_pkgs() {
+    local pkgs=(build-essential autoconf automake libtool pkg-config libssl-dev openssl
+                check libjson-c-dev nginx-light curl gnuplot-nox)
+    [ "$(dpkg --print-architecture)" = amd64 ] && pkgs+=(libipsec-mb-dev)
+    apt_install_missing "${pkgs[@]}"
 }
 
 # The aarch64 cross toolchain, qemu-user and the arm64 libraries the
 # cross-built tests link against (Debian multiarch).
 need_arm64_pkgs() {
     [ "$(dpkg --print-architecture)" = amd64 ] || return 0
-    local pkgs=(gcc-aarch64-linux-gnu qemu-user libc6:arm64 libssl-dev:arm64 check:arm64
-                libjson-c-dev:arm64 file)
-    local missing=()
-    for p in "${pkgs[@]}"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-    done
-    [ ${#missing[@]} -eq 0 ] && return 0
-    echo "run.sh: installing ${missing[*]}"
-    local sudo=""
-    [ "$(id -u)" -ne 0 ] && sudo=sudo
-    dpkg --print-foreign-architectures | grep -qx arm64 || $sudo dpkg --add-architecture arm64
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+    apt_install_missing gcc-aarch64-linux-gnu qemu-user libc6:arm64 libssl-dev:arm64 \
+        check:arm64 libjson-c-dev:arm64 file
 }
 
 build() {

@@ -83,46 +83,46 @@ void zc_poly1305_64_finish(void *st, unsigned char tag[16]);
  * adapters that bind the backend's primitive table, so a backend file
  * states its table once and never repeats the framing.
  */
-#define ZC_GCM_MODE_OPS(name, prims, key_setup_fn)                                    \
+#define ZC_MODE_OPS(name, mode, prims, key_setup_fn)                                  \
     static int name##_start(const void *k, void *m, const unsigned char *iv,          \
                             size_t ivlen, const unsigned char *aad, size_t aadlen)    \
     {                                                                                 \
-        return zc_gcm_mode_start(&(prims), k, m, iv, ivlen, aad, aadlen);             \
+        return zc_##mode##_mode_start(&(prims), k, m, iv, ivlen, aad, aadlen);        \
     }                                                                                 \
     static int name##_update(const void *k, void *m, unsigned char *out,              \
                              const unsigned char *in, size_t len, int enc)            \
     {                                                                                 \
-        return zc_gcm_mode_update(&(prims), k, m, out, in, len, enc);                 \
+        return zc_##mode##_mode_update(&(prims), k, m, out, in, len, enc);            \
     }                                                                                 \
     static int name##_finish(const void *k, void *m, unsigned char tag[ZC_TAG_LEN],   \
                              int enc)                                                 \
     {                                                                                 \
         (void)enc;                                                                    \
-        return zc_gcm_mode_finish(&(prims), k, m, tag);                               \
+        return zc_##mode##_mode_finish(&(prims), k, m, tag);                          \
     }                                                                                 \
     static const zc_aead_ops name = {                                                 \
         key_setup_fn, name##_start, name##_update, name##_finish, NULL,               \
     };
 
-#define ZC_CHACHAPOLY_MODE_OPS(name, prims)                                           \
-    static int name##_start(const void *k, void *m, const unsigned char *iv,          \
-                            size_t ivlen, const unsigned char *aad, size_t aadlen)    \
-    {                                                                                 \
-        return zc_chachapoly_mode_start(&(prims), k, m, iv, ivlen, aad, aadlen);      \
-    }                                                                                 \
-    static int name##_update(const void *k, void *m, unsigned char *out,              \
-                             const unsigned char *in, size_t len, int enc)            \
-    {                                                                                 \
-        return zc_chachapoly_mode_update(&(prims), k, m, out, in, len, enc);          \
-    }                                                                                 \
-    static int name##_finish(const void *k, void *m, unsigned char tag[ZC_TAG_LEN],   \
-                             int enc)                                                 \
-    {                                                                                 \
-        (void)enc;                                                                    \
-        return zc_chachapoly_mode_finish(&(prims), k, m, tag);                        \
-    }                                                                                 \
-    static const zc_aead_ops name = {                                                 \
-        zc_chachapoly_mode_key_setup, name##_start, name##_update, name##_finish, NULL, \
-    };
+#define ZC_GCM_MODE_OPS(name, prims, key_setup_fn) ZC_MODE_OPS(name, gcm, prims, key_setup_fn)
+#define ZC_CHACHAPOLY_MODE_OPS(name, prims) \
+    ZC_MODE_OPS(name, chachapoly, prims, zc_chachapoly_mode_key_setup)
+
+/*
+ * The 20 ChaCha rounds as 10 column + diagonal double rounds over a state
+ * x[16], for any quarter-round QR(a, b, c, d): scalar words or vectors of
+ * words from several blocks.
+ */
+#define ZC_CHACHA20_ROUNDS(QR, x)                                             \
+    for (int zc_round = 0; zc_round < 10; zc_round++) {                       \
+        QR(x[0], x[4], x[8], x[12]);                                          \
+        QR(x[1], x[5], x[9], x[13]);                                          \
+        QR(x[2], x[6], x[10], x[14]);                                         \
+        QR(x[3], x[7], x[11], x[15]);                                         \
+        QR(x[0], x[5], x[10], x[15]);                                         \
+        QR(x[1], x[6], x[11], x[12]);                                         \
+        QR(x[2], x[7], x[8], x[13]);                                          \
+        QR(x[3], x[4], x[9], x[14]);                                          \
+    }
 
 #endif

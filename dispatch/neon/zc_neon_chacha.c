@@ -43,16 +43,7 @@ static void zc_chacha20_x4(const uint32_t key[8], uint32_t counter, const uint32
         s[13 + i] = vdupq_n_u32(nonce[i]);
     memcpy(x, s, sizeof(x));
 
-    for (int i = 0; i < 10; i++) {
-        ZC_QR(x[0], x[4], x[8], x[12]);
-        ZC_QR(x[1], x[5], x[9], x[13]);
-        ZC_QR(x[2], x[6], x[10], x[14]);
-        ZC_QR(x[3], x[7], x[11], x[15]);
-        ZC_QR(x[0], x[5], x[10], x[15]);
-        ZC_QR(x[1], x[6], x[11], x[12]);
-        ZC_QR(x[2], x[7], x[8], x[13]);
-        ZC_QR(x[3], x[4], x[9], x[14]);
-    }
+    ZC_CHACHA20_ROUNDS(ZC_QR, x);
 
     /* Words 4g..4g+3 of the four blocks: transpose, then block b's bytes 16g.. */
     for (int g = 0; g < 4; g++) {

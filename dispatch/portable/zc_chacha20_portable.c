@@ -1,6 +1,7 @@
 /* ChaCha20 block function (RFC 8439 section 2.3). */
 #include "config.h"
 
+#include "zc_mode.h"
 #include "zc_portable_internal.h"
 
 #define ZC_ROTL(v, n) (((v) << (n)) | ((v) >> (32 - (n))))
@@ -22,16 +23,7 @@ void zc_chacha20_block(const uint32_t key[8], uint32_t counter, const uint32_t n
 
     for (int i = 0; i < 16; i++)
         x[i] = in[i];
-    for (int i = 0; i < 10; i++) {
-        ZC_QR(x[0], x[4], x[8], x[12]);
-        ZC_QR(x[1], x[5], x[9], x[13]);
-        ZC_QR(x[2], x[6], x[10], x[14]);
-        ZC_QR(x[3], x[7], x[11], x[15]);
-        ZC_QR(x[0], x[5], x[10], x[15]);
-        ZC_QR(x[1], x[6], x[11], x[12]);
-        ZC_QR(x[2], x[7], x[8], x[13]);
-        ZC_QR(x[3], x[4], x[9], x[14]);
-    }
+    ZC_CHACHA20_ROUNDS(ZC_QR, x);
     for (int i = 0; i < 16; i++)
         zc_store32_le(out + 4 * i, x[i] + in[i]);
     for (int i = 0; i < 16; i++)
