@@ -32,6 +32,8 @@ _Static_assert(sizeof(zc_neon_gcm_key) <= ZC_KEY_STATE_MAX, "GCM key state too l
 
 #define ZC_AES_LANES 8
 
+static const uint32_t zc_lane_steps[4] = { 0, 1, 2, 3 };
+
 static inline uint8x16_t zc_aes_block(const uint8x16_t *rk, int rounds, uint8x16_t s)
 {
     for (int r = 0; r < rounds - 1; r++)
@@ -64,9 +66,21 @@ static void zc_neon_ctr32(const void *key, unsigned char ctr[16], unsigned char 
     for (; nblocks >= ZC_AES_LANES; nblocks -= ZC_AES_LANES) {
         uint8x16_t s[ZC_AES_LANES];
 
-#pragma GCC unroll 8
-        for (int i = 0; i < ZC_AES_LANES; i++)
-            s[i] = zc_ctr_block(base, c + (uint32_t)i);
+        /* Eight counters in two vectors, byte-swapped at once, each then
+         * inserted as the last word of a copy of the counter block. */
+        const uint32x4_t lo = vaddq_u32(vdupq_n_u32(c), vld1q_u32(zc_lane_steps));
+        const uint32x4_t hi = vaddq_u32(lo, vdupq_n_u32(4));
+        const uint32x4_t be_lo = vreinterpretq_u32_u8(vrev32q_u8(vreinterpretq_u8_u32(lo)));
+        const uint32x4_t be_hi = vreinterpretq_u32_u8(vrev32q_u8(vreinterpretq_u8_u32(hi)));
+
+        s[0] = vreinterpretq_u8_u32(vcopyq_laneq_u32(base, 3, be_lo, 0));
+        s[1] = vreinterpretq_u8_u32(vcopyq_laneq_u32(base, 3, be_lo, 1));
+        s[2] = vreinterpretq_u8_u32(vcopyq_laneq_u32(base, 3, be_lo, 2));
+        s[3] = vreinterpretq_u8_u32(vcopyq_laneq_u32(base, 3, be_lo, 3));
+        s[4] = vreinterpretq_u8_u32(vcopyq_laneq_u32(base, 3, be_hi, 0));
+        s[5] = vreinterpretq_u8_u32(vcopyq_laneq_u32(base, 3, be_hi, 1));
+        s[6] = vreinterpretq_u8_u32(vcopyq_laneq_u32(base, 3, be_hi, 2));
+        s[7] = vreinterpretq_u8_u32(vcopyq_laneq_u32(base, 3, be_hi, 3));
         for (int r = 0; r < rounds - 1; r++) {
 #pragma GCC unroll 8
             for (int i = 0; i < ZC_AES_LANES; i++)
