@@ -169,19 +169,6 @@ static zc_waiter *zc_waiter_get(void)
     return zc_thread_waiter = w;
 }
 
-/* Teardown only: no engine thread is left that could signal w. */
-static void zc_waiter_free_locked(zc_waiter *w)
-{
-    for (zc_waiter **pp = &zc_waiters; *pp != NULL; pp = &(*pp)->next) {
-        if (*pp == w) {
-            *pp = w->next;
-            break;
-        }
-    }
-    close(w->efd);
-    OPENSSL_free(w);
-}
-
 void zc_async_thread_stop(void)
 {
     zc_waiter *w = zc_waiter_mine();
@@ -203,7 +190,6 @@ void zc_async_thread_stop(void)
 static void zc_async_atfork_child(void)
 {
     zc_waiter *w = zc_waiter_mine();
-
     unsigned gen = atomic_fetch_add(&zc_fork_gen, 1) + 1;
 
     /* Retired waiters are refreshed when reused (no lock is safe here). */
@@ -228,12 +214,11 @@ void zc_async_config_defaults(zc_async_config *cfg)
     cfg->offload_threads = 1;
 }
 
-zc_async *zc_async_new(const zc_async_config *cfg, const zc_backend *backend)
+zc_async *zc_async_new(const zc_async_config *cfg)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     zc_async *as = OPENSSL_zalloc(sizeof(*as));
 
-    (void)backend;  /* engine threads run through the ctx's own ops */
     if (as == NULL)
         return NULL;
     as->cfg = *cfg;
@@ -273,9 +258,13 @@ void zc_async_free(zc_async *as)
     pthread_mutex_lock(&zc_async_global_lock);
     /* Thread-stop handlers are dropped on unload: free every thread's fd. */
     if (--zc_async_instances == 0) {
-        while (zc_waiters != NULL)
-            zc_waiter_free_locked(zc_waiters);
-        zc_waiters_retired = NULL;
+        /* No engine thread is left that could signal one of them. */
+        for (zc_waiter *w = zc_waiters, *next; w != NULL; w = next) {
+            next = w->next;
+            close(w->efd);
+            OPENSSL_free(w);
+        }
+        zc_waiters = zc_waiters_retired = NULL;
         /* Other threads' cached pointers are now stale. */
         atomic_fetch_add(&zc_waiter_epoch, 1);
     }

@@ -35,7 +35,7 @@ typedef struct zc_async_slot {
 
 /* Creates the scheduler; engine threads start lazily (per process, so fork
  * is safe). Returns NULL on allocation failure. */
-zc_async *zc_async_new(const zc_async_config *cfg, const zc_backend *backend);
+zc_async *zc_async_new(const zc_async_config *cfg);
 /* Stops engine threads, cancels anything queued, frees everything. */
 void zc_async_free(zc_async *as);
 
@@ -62,7 +62,8 @@ void zc_async_cancel(zc_async *as, zc_async_slot *slot);
  * with a faster inline one-shot path use it only when this says 0. */
 int zc_async_would_offload(const zc_async *as, size_t len, int urgent);
 
-/* Thread stop: frees the calling thread's wake-up fd. */
+/* Thread stop: retires the calling thread's wake-up fd for reuse by a new
+ * thread (an engine may still signal it). */
 void zc_async_thread_stop(void);
 
 /* Counters for stats/tests. */

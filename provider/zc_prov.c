@@ -241,7 +241,7 @@ ZC_EXPORT int OSSL_provider_init(const OSSL_CORE_HANDLE *handle,
         goto err;
     if (!zc_prov_select_backend(provctx, skipped, sizeof(skipped)))
         goto err;
-    if ((provctx->async = zc_async_new(&provctx->config.async, provctx->backend)) == NULL) {
+    if ((provctx->async = zc_async_new(&provctx->config.async)) == NULL) {
         ZC_raise(handle, ZC_R_MALLOC_FAILURE, "async scheduler");
         if (provctx->backend->release != NULL)
             provctx->backend->release();

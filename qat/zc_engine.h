@@ -47,7 +47,6 @@ typedef struct zc_request {
     unsigned char *out;
     const unsigned char *in;
     size_t len;
-    uint64_t submit_ns;
     _Atomic uint64_t deadline_ns;   /* read by the watchdog without a lock */
     void *waiter;               /* coalesced wake-up target, or NULL */
     int (*callback)(void *);    /* per-request wake-up (ASYNC callback mode) */
@@ -74,8 +73,7 @@ typedef struct zc_engine_config {
 } zc_engine_config;
 
 typedef struct zc_engine_stats {
-    unsigned long long submitted, completed, batches, helped, expired,
-        cancelled, queue_full, breaker_trips;
+    unsigned long long completed, batches, cancelled, breaker_trips;
 } zc_engine_stats;
 
 typedef struct zc_engine zc_engine;

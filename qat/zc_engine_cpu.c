@@ -40,8 +40,7 @@ struct zc_engine {
     _Atomic int expired_in_a_row;
     _Atomic uint64_t breaker_until_ns;
     struct {
-        _Atomic unsigned long long submitted, completed, batches, helped, expired,
-            cancelled, queue_full, breaker_trips;
+        _Atomic unsigned long long completed, batches, cancelled, breaker_trips;
     } st;
 };
 
@@ -205,7 +204,6 @@ static void zc_engine_expire_scan(zc_engine *e)
 
         if (!zc_request_expire(r, ZC_REQ_GEN(w)))
             continue;
-        atomic_fetch_add_explicit(&e->st.expired, 1, memory_order_relaxed);
         if (atomic_fetch_add(&e->expired_in_a_row, 1) + 1 == ZC_BREAKER_TRIP) {
             atomic_store(&e->breaker_until_ns, zc_now_ns() + ZC_BREAKER_OPEN_NS);
             atomic_fetch_add_explicit(&e->st.breaker_trips, 1, memory_order_relaxed);
@@ -306,10 +304,8 @@ static zc_request *zc_engine_cpu_request_get(zc_engine *e)
 {
     zc_request *r = zc_pool_get(&e->pool);
 
-    if (r == NULL) {
-        atomic_fetch_add_explicit(&e->st.queue_full, 1, memory_order_relaxed);
+    if (r == NULL)
         return NULL;
-    }
     atomic_store_explicit(&r->refs, 2, memory_order_relaxed);
     return r;
 }
@@ -325,16 +321,12 @@ static int zc_engine_cpu_submit(zc_engine *e, zc_request *r)
 {
     uint32_t gen = zc_request_gen(r);
 
-    r->submit_ns = zc_coarse_ns();
     atomic_store_explicit(&r->deadline_ns,
-                          r->submit_ns + (uint64_t)e->cfg.op_timeout_us * 1000,
+                          zc_coarse_ns() + (uint64_t)e->cfg.op_timeout_us * 1000,
                           memory_order_relaxed);
     atomic_store_explicit(&r->word, ZC_REQ_WORD(gen, ZC_REQ_QUEUED), memory_order_release);
-    if (!zc_ring_push(&e->queue, r)) {
-        atomic_fetch_add_explicit(&e->st.queue_full, 1, memory_order_relaxed);
+    if (!zc_ring_push(&e->queue, r))
         return 0;
-    }
-    atomic_fetch_add_explicit(&e->st.submitted, 1, memory_order_relaxed);
     /* Only a sleeping worker costs a syscall; busy ones poll the ring. The
      * fence pairs with the worker's: one of us sees the other's store. */
     atomic_thread_fence(memory_order_seq_cst);
@@ -347,14 +339,10 @@ static int zc_engine_cpu_submit(zc_engine *e, zc_request *r)
 
 static unsigned zc_engine_cpu_help(zc_engine *e)
 {
-    unsigned n;
-
     if (atomic_load_explicit(&e->stalled, memory_order_relaxed))
         return 0;
     /* One request at a time: the worker keeps its share of the queue. */
-    n = zc_engine_run_batch(e, 1, 1);
-    atomic_fetch_add_explicit(&e->st.helped, n, memory_order_relaxed);
-    return n;
+    return zc_engine_run_batch(e, 1, 1);
 }
 
 static size_t zc_engine_cpu_depth(zc_engine *e)
@@ -374,13 +362,9 @@ static void zc_engine_cpu_cancel_owner(zc_engine *e, const void *owner)
 
 static void zc_engine_cpu_get_stats(zc_engine *e, zc_engine_stats *out)
 {
-    out->submitted = atomic_load(&e->st.submitted);
     out->completed = atomic_load(&e->st.completed);
     out->batches = atomic_load(&e->st.batches);
-    out->helped = atomic_load(&e->st.helped);
-    out->expired = atomic_load(&e->st.expired);
     out->cancelled = atomic_load(&e->st.cancelled);
-    out->queue_full = atomic_load(&e->st.queue_full);
     out->breaker_trips = atomic_load(&e->st.breaker_trips);
 }
 
