@@ -779,8 +779,7 @@ int main(void)
 {
     Suite *s;
     TCase *tc;
-    SRunner *sr;
-    int failed;
+    int rc;
 
     /* Before anything allocates: every later allocation goes through us. */
     if (!CRYPTO_set_mem_functions(zc_count_malloc, zc_count_realloc, zc_count_free)) {
@@ -799,7 +798,6 @@ int main(void)
     tcase_add_loop_test(tc, test_async_inline_paths, 0, (int)zc_nbackends);
     tcase_add_loop_test(tc, test_async_threads, 0, (int)zc_nbackends);
     suite_add_tcase(s, tc);
-    /* A case of its own: valgrind runs the one above (CK_RUN_CASE=async). */
     /* Own case so an emulator that cannot fork a threaded process (qemu-user
      * 7.2 asserts) can leave it out with CK_EXCLUDE_TAGS=fork. */
     tc = tcase_create("fork");
@@ -813,10 +811,7 @@ int main(void)
     tcase_set_timeout(tc, 600);
     tcase_add_loop_test(tc, test_async_zero_alloc, 0, 2);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    rc = zc_util_run_suite(s);
     OSSL_LIB_CTX_free(zc_ref);
-    return failed == 0 ? 0 : 1;
+    return rc;
 }

@@ -759,9 +759,8 @@ int main(void)
 {
     Suite *s = suite_create("zcrypto core");
     TCase *tc = tcase_create("all backends");
-    SRunner *sr;
     const char *seed = getenv("ZC_TEST_SEED");
-    int failed;
+    int rc;
 
     zc_util_init();
     zc_ref = zc_util_default_libctx();
@@ -780,10 +779,7 @@ int main(void)
     tcase_add_test(tc, test_config_errors);
     tcase_add_test(tc, test_config_error_text);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    rc = zc_util_run_suite(s);
     OSSL_LIB_CTX_free(zc_ref);
-    return failed == 0 ? 0 : 1;
+    return rc;
 }

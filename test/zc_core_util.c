@@ -213,3 +213,14 @@ int zc_util_word_in(const char *list, const char *word)
             return 1;
     return 0;
 }
+
+int zc_util_run_suite(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}

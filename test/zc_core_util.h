@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <check.h>
 #include <openssl/evp.h>
 
 #define ZC_MAX_BACKENDS 8
@@ -38,5 +39,7 @@ int zc_util_aead(EVP_CIPHER *c, int enc, zc_aead_io *io);
 int zc_util_last_error_is_zcrypto(void);
 
 uint64_t zc_util_rand(uint64_t *s);
+/* Runs every case of s; the process exit status (0: all passed). */
+int zc_util_run_suite(Suite *s);
 
 #endif
