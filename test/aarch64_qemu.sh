@@ -11,22 +11,14 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 out=${ZC_AARCH64_DIR:-$src/build-aarch64}
 host=aarch64-linux-gnu
 
-# A pristine copy of the tree (tracked and new files, not the host build's
-# output), so the host build and this one never share an object.
-rm -rf "$out" && mkdir -p "$out/src"
-git -C "$src" ls-files -z -co --exclude-standard | (cd "$src" && tar -c --null -T - -f -) \
-    | tar -x -C "$out/src"
-cd "$out/src"
-autoreconf -fi >/dev/null 2>&1
-PKG_CONFIG=pkg-config PKG_CONFIG_LIBDIR=/usr/lib/$host/pkgconfig:/usr/share/pkgconfig \
-    ./configure --host=$host --enable-werror >"$out/configure.out" 2>&1 \
-    || { tail -30 "$out/configure.out"; exit 1; }
+# shellcheck source=SCRIPTDIR/zc_test_lib.sh
+. "$src/test/zc_test_lib.sh"
+zc_side_build "$out" --host=$host --enable-werror PKG_CONFIG=pkg-config \
+    PKG_CONFIG_LIBDIR=/usr/lib/$host/pkgconfig:/usr/share/pkgconfig
 grep -q "neon: yes" "$out/configure.out" || { echo "aarch64: neon backend not configured"; exit 1; }
-make -j"$(nproc)" zcrypto.la test/test_core test/test_async >"$out/make.out" 2>&1 \
-    || { tail -40 "$out/make.out"; exit 1; }
+cd "$out/src"
 file .libs/zcrypto.so | grep -q "ARM aarch64" || { echo "aarch64: not an arm64 module"; exit 1; }
 
-export ZC_MODULE_DIR=$out/src/.libs ZC_SRCDIR=$out/src ZC_BUILDDIR=$out/src
 # Left to the native run: the fork case (qemu-user 7.2 aborts when a
 # process that has threads forks: its own assertion, cpu == current_cpu) and
 # the 400,000-op allocation count (arch-independent C, 5 minutes under qemu).

@@ -8,18 +8,11 @@ set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 out=${ZC_ASAN_DIR:-$src/build-asan}
 
-rm -rf "$out" && mkdir -p "$out/src"
-git -C "$src" ls-files -z -co --exclude-standard | (cd "$src" && tar -c --null -T - -f -) \
-    | tar -x -C "$out/src"
+# shellcheck source=SCRIPTDIR/zc_test_lib.sh
+. "$src/test/zc_test_lib.sh"
+zc_side_build "$out" CFLAGS="-g -O1 -fsanitize=address -fno-omit-frame-pointer" \
+    LDFLAGS="-fsanitize=address"
 cd "$out/src"
-autoreconf -fi >/dev/null 2>&1
-./configure CFLAGS="-g -O1 -fsanitize=address -fno-omit-frame-pointer" \
-    LDFLAGS="-fsanitize=address" >"$out/configure.out" 2>&1 \
-    || { tail -30 "$out/configure.out"; exit 1; }
-make -j"$(nproc)" zcrypto.la test/test_core test/test_async >"$out/make.out" 2>&1 \
-    || { tail -40 "$out/make.out"; exit 1; }
-
-export ZC_MODULE_DIR=$out/src/.libs ZC_SRCDIR=$out/src ZC_BUILDDIR=$out/src
 # Leaks are counted per pointer by test_async itself (OpenSSL keeps global
 # state until exit that LeakSanitizer would report).
 export ASAN_OPTIONS=detect_leaks=0:detect_stack_use_after_return=0:abort_on_error=1

@@ -42,3 +42,21 @@ for f in glob.glob(prefix + "-*.json"):
 print(total)
 PY
 }
+
+# Builds the module and the Check suites in a copy of the tree at $1/src
+# (tracked and new files only, so nothing is shared with the host build),
+# configured with the remaining arguments; exports ZC_MODULE_DIR and friends
+# for it. The configure and make logs stay in $1.
+zc_side_build() {
+    local out=$1 src
+    shift
+    src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+    rm -rf "$out" && mkdir -p "$out/src"
+    git -C "$src" ls-files -z -co --exclude-standard | (cd "$src" && tar -c --null -T - -f -) \
+        | tar -x -C "$out/src"
+    (cd "$out/src" && autoreconf -fi >/dev/null 2>&1 && ./configure "$@" >"$out/configure.out" 2>&1) \
+        || { tail -30 "$out/configure.out"; return 1; }
+    (cd "$out/src" && make -j"$(nproc)" zcrypto.la test/test_core test/test_async >"$out/make.out" 2>&1) \
+        || { tail -40 "$out/make.out"; return 1; }
+    export ZC_MODULE_DIR=$out/src/.libs ZC_SRCDIR=$out/src ZC_BUILDDIR=$out/src
+}
