@@ -51,8 +51,8 @@ static const zc_kat zc_kats[] = {
 
 static int zc_kat_one(const zc_aead_ops *ops, const zc_kat *v)
 {
-    static __thread unsigned char key_state[ZC_KEY_STATE_MAX] __attribute__((aligned(64)));
-    static __thread unsigned char msg_state[ZC_MSG_STATE_MAX] __attribute__((aligned(64)));
+    unsigned char key_state[ZC_KEY_STATE_MAX] __attribute__((aligned(64)));
+    unsigned char msg_state[ZC_MSG_STATE_MAX] __attribute__((aligned(64)));
     unsigned char *key, *iv, *aad, *pt, *ct, *tag, out[128], back[128], t[16], t2[16];
     long keylen, ivlen, aadlen, ptlen, ctlen, taglen;
     int ok = 0;

@@ -8,6 +8,17 @@
 
 #include "zc_imb_internal.h"
 #include "zc_kat.h"
+#ifdef ZC_HAVE_X86_AVX512
+#include "zc_x86_internal.h"
+
+/* Our own ChaCha20-Poly1305 replaces ipsec-mb's where AVX-512 runs. */
+ZC_CHACHAPOLY_MODE_OPS(zc_x86_chachapoly_avx512, zc_x86_chachapoly_avx512_prims)
+#define ZC_AVX512_CHACHAPOLY (&zc_x86_chachapoly_avx512)
+#define ZC_AVX512_CHACHAPOLY_DESC "; ChaCha20-Poly1305: zcrypto AVX-512 (IFMA Poly1305 where present)"
+#else
+#define ZC_AVX512_CHACHAPOLY (&zc_imb_chachapoly_ops[ZC_IMB_AVX512])
+#define ZC_AVX512_CHACHAPOLY_DESC ""
+#endif
 
 static int zc_imb_activate(zc_imb_arch arch, const zc_aead_ops *const aead[ZC_ALG_COUNT])
 {
@@ -27,7 +38,7 @@ fail:
     return 0;
 }
 
-#define ZC_IMB_BACKEND(sym, arch, id_, name_, desc)                             \
+#define ZC_IMB_BACKEND(sym, arch, id_, name_, desc, chachapoly)                 \
     static int sym##_available(void) { return zc_imb_arch_available(arch); }   \
     static int sym##_activate(void);                                           \
     static void sym##_release(void) { zc_imb_arch_release(arch); }             \
@@ -39,16 +50,20 @@ fail:
             [ZC_ALG_AES_128_GCM] = &zc_imb_gcm128_ops[arch],                   \
             [ZC_ALG_AES_192_GCM] = &zc_imb_gcm192_ops[arch],                   \
             [ZC_ALG_AES_256_GCM] = &zc_imb_gcm256_ops[arch],                   \
-            [ZC_ALG_CHACHA20_POLY1305] = &zc_imb_chachapoly_ops[arch],         \
+            [ZC_ALG_CHACHA20_POLY1305] = (chachapoly),                         \
         },                                                                     \
     };                                                                         \
     static int sym##_activate(void) { return zc_imb_activate(arch, sym.aead); }
 
 ZC_IMB_BACKEND(zc_backend_imb_sse, ZC_IMB_SSE, ZC_BACKEND_SSE, "sse",
-               "Intel ipsec-mb " IMB_VERSION_STR ", SSE manager")
+               "Intel ipsec-mb " IMB_VERSION_STR ", SSE manager",
+               &zc_imb_chachapoly_ops[ZC_IMB_SSE])
 ZC_IMB_BACKEND(zc_backend_imb_avx, ZC_IMB_AVX, ZC_BACKEND_AVX, "avx",
-               "Intel ipsec-mb " IMB_VERSION_STR ", AVX manager")
+               "Intel ipsec-mb " IMB_VERSION_STR ", AVX manager",
+               &zc_imb_chachapoly_ops[ZC_IMB_AVX])
 ZC_IMB_BACKEND(zc_backend_imb_avx2, ZC_IMB_AVX2, ZC_BACKEND_AVX2, "avx2",
-               "Intel ipsec-mb " IMB_VERSION_STR ", AVX2 manager")
+               "Intel ipsec-mb " IMB_VERSION_STR ", AVX2 manager",
+               &zc_imb_chachapoly_ops[ZC_IMB_AVX2])
 ZC_IMB_BACKEND(zc_backend_imb_avx512, ZC_IMB_AVX512, ZC_BACKEND_AVX512, "avx512",
-               "Intel ipsec-mb " IMB_VERSION_STR ", AVX-512 manager (VAES where present)")
+               "Intel ipsec-mb " IMB_VERSION_STR ", AVX-512 manager (VAES where present)"
+               ZC_AVX512_CHACHAPOLY_DESC, ZC_AVX512_CHACHAPOLY)

@@ -11,19 +11,18 @@
 #include "zc_mode.h"
 
 typedef struct zc_cp_msg {
-    unsigned char poly[ZC_POLY_STATE_MAX] __attribute__((aligned(16)));
-    unsigned char ks[64];   /* keystream of the block in progress */
+    unsigned char poly[ZC_POLY_STATE_MAX] __attribute__((aligned(64)));
+    /* Keystream computed ahead: bytes ks_used .. ks_len are still unused. */
+    unsigned char ks[64 * ZC_CP_KS_BLOCKS] __attribute__((aligned(16)));
     unsigned char pbuf[16]; /* ciphertext not yet a whole Poly1305 block */
-    uint32_t nonce[3], counter;
+    uint32_t nonce[3], counter; /* counter: the next block not yet computed */
     uint64_t aadlen, ctlen;
-    size_t ks_used, pbuf_len;
+    size_t ks_used, ks_len, pbuf_len;
+    int streaming; /* a tail has needed keystream before: more will follow */
 } zc_cp_msg;
 
 _Static_assert(sizeof(zc_cp_msg) <= ZC_MSG_STATE_MAX, "ChaCha message state too large");
 _Static_assert(sizeof(zc_chachapoly_key) <= ZC_KEY_STATE_MAX, "ChaCha key state too large");
-
-/* Cap on one bulk call, so in-place data is still in L1 for the second pass. */
-#define ZC_CP_PASS_BLOCKS 32
 
 static uint32_t zc_le32(const unsigned char *p)
 {
@@ -43,6 +42,26 @@ int zc_chachapoly_mode_key_setup(void *key_state, const unsigned char *key)
     for (int i = 0; i < 8; i++)
         k->k[i] = zc_le32(key + 4 * i);
     return 1;
+}
+
+/* out = in ^ ks, sixteen bytes at a time (GCC/Clang vectors: SSE2, NEON). */
+typedef unsigned char zc_v16 __attribute__((vector_size(16)));
+
+static void zc_cp_xor(unsigned char *out, const unsigned char *in, const unsigned char *ks,
+                      size_t n)
+{
+    size_t i = 0;
+
+    for (; i + 16 <= n; i += 16) {
+        zc_v16 a, b;
+
+        memcpy(&a, in + i, 16);
+        memcpy(&b, ks + i, 16);
+        a ^= b;
+        memcpy(out + i, &a, 16);
+    }
+    for (; i < n; i++)
+        out[i] = in[i] ^ ks[i];
 }
 
 /* Feeds Poly1305 (the AEAD's padding is applied by zc_cp_poly_pad). */
@@ -74,71 +93,113 @@ static void zc_cp_poly_pad(const zc_chachapoly_prims *p, zc_cp_msg *m)
     }
 }
 
+/* Keystream blocks computed at the start of a message (block 0 included). */
+static unsigned zc_cp_start_blocks(const zc_chachapoly_prims *p)
+{
+    return p->ks_blocks < 4 ? p->ks_blocks : 4;
+}
+
 int zc_chachapoly_mode_start(const zc_chachapoly_prims *p, const void *key, void *msg,
                              const unsigned char *iv, size_t ivlen,
                              const unsigned char *aad, size_t aadlen)
 {
     const zc_chachapoly_key *k = key;
     zc_cp_msg *m = msg;
+    unsigned nb = zc_cp_start_blocks(p);
 
     if (ivlen != 12)
         return 0;
     memset(m, 0, sizeof(*m));
     for (int i = 0; i < 3; i++)
         m->nonce[i] = zc_le32(iv + 4 * i);
-    /* Block 0 keys Poly1305 (its first 32 bytes); data starts at counter 1. */
-    p->chacha20(k->k, 0, m->nonce, m->ks, m->ks, 1);
+    /*
+     * Block 0 keys Poly1305 (its first 32 bytes); data starts at block 1,
+     * whose keystream comes from the same call when the backend makes
+     * several blocks at once.
+     */
+    p->chacha20(k->k, 0, m->nonce, m->ks, m->ks, nb);
     p->poly_init(m->poly, m->ks);
-    OPENSSL_cleanse(m->ks, sizeof(m->ks));
-    m->counter = 1;
+    OPENSSL_cleanse(m->ks, 64);
+    m->counter = nb;
     m->ks_used = 64;
+    m->ks_len = 64 * (size_t)nb;
     m->aadlen = aadlen;
     zc_cp_poly(p, m, aad, aadlen);
     zc_cp_poly_pad(p, m);
     return 1;
 }
 
+/*
+ * out = in ^ keystream: buffered keystream first, then whole blocks
+ * straight from the backend, and a tail through a refilled buffer. The
+ * first refill of a message makes only what the tail needs (a one-shot
+ * record never needs more; a single update then stays block-aligned); from
+ * the second on the caller is streaming short updates and the backend's
+ * ks_blocks are made ahead.
+ */
+static void zc_cp_crypt(const zc_chachapoly_prims *p, const zc_chachapoly_key *k,
+                        zc_cp_msg *m, unsigned char *out, const unsigned char *in,
+                        size_t len, int last)
+{
+    while (len > 0) {
+        size_t n = len;
+
+        if (m->ks_used < m->ks_len) {
+            if (n > m->ks_len - m->ks_used)
+                n = m->ks_len - m->ks_used;
+            zc_cp_xor(out, in, m->ks + m->ks_used, n);
+            m->ks_used += n;
+        } else if (n >= 64 * (size_t)p->ks_blocks || (last && n >= 64)) {
+            size_t nb = n / 64;
+
+            n = nb * 64;
+            p->chacha20(k->k, m->counter, m->nonce, out, in, nb);
+            m->counter += (uint32_t)nb;
+        } else {
+            unsigned nb = last || !m->streaming ? (unsigned)((n + 63) / 64) : p->ks_blocks;
+
+            m->streaming = !last;
+
+            memset(m->ks, 0, 64 * (size_t)nb);
+            p->chacha20(k->k, m->counter, m->nonce, m->ks, m->ks, nb);
+            m->counter += nb;
+            m->ks_used = 0;
+            m->ks_len = 64 * (size_t)nb;
+            continue;
+        }
+        out += n, in += n, len -= n;
+    }
+}
+
+/*
+ * Poly1305 covers the ciphertext: decrypt hashes a pass before
+ * overwriting it (in place), encrypt after. Passes are capped so in-place
+ * data is still in L1 for the second walk over it.
+ */
+#define ZC_CP_PASS_BYTES 4096
+
+static void zc_cp_update(const zc_chachapoly_prims *p, const zc_chachapoly_key *k,
+                         zc_cp_msg *m, unsigned char *out, const unsigned char *in,
+                         size_t len, int enc, int last)
+{
+    m->ctlen += len;
+    while (len > 0) {
+        size_t n = len > ZC_CP_PASS_BYTES ? ZC_CP_PASS_BYTES : len;
+
+        if (!enc)
+            zc_cp_poly(p, m, in, n);
+        zc_cp_crypt(p, k, m, out, in, n, last);
+        if (enc)
+            zc_cp_poly(p, m, out, n);
+        out += n, in += n, len -= n;
+    }
+}
+
 int zc_chachapoly_mode_update(const zc_chachapoly_prims *p, const void *key, void *msg,
                               unsigned char *out, const unsigned char *in, size_t len,
                               int enc)
 {
-    const zc_chachapoly_key *k = key;
-    zc_cp_msg *m = msg;
-    size_t done = 0;
-
-    while (done < len) {
-        size_t n = len - done;
-
-        if (m->ks_used < 64) {
-            if (n > 64 - m->ks_used)
-                n = 64 - m->ks_used;
-            /* Poly1305 covers the ciphertext: before decrypting in place. */
-            if (!enc)
-                zc_cp_poly(p, m, in + done, n);
-            for (size_t i = 0; i < n; i++)
-                out[done + i] = in[done + i] ^ m->ks[m->ks_used + i];
-            if (enc)
-                zc_cp_poly(p, m, out + done, n);
-            m->ks_used += n;
-        } else if (n >= 64) {
-            size_t nb = n / 64 > ZC_CP_PASS_BLOCKS ? ZC_CP_PASS_BLOCKS : n / 64;
-
-            n = nb * 64;
-            if (!enc)
-                zc_cp_poly(p, m, in + done, n);
-            p->chacha20(k->k, m->counter, m->nonce, out + done, in + done, nb);
-            if (enc)
-                zc_cp_poly(p, m, out + done, n);
-            m->counter += (uint32_t)nb;
-        } else {
-            memset(m->ks, 0, sizeof(m->ks));
-            p->chacha20(k->k, m->counter++, m->nonce, m->ks, m->ks, 1);
-            m->ks_used = 0;
-            continue;
-        }
-        done += n;
-    }
-    m->ctlen += len;
+    zc_cp_update(p, key, msg, out, in, len, enc, 0);
     return 1;
 }
 
@@ -155,4 +216,21 @@ int zc_chachapoly_mode_finish(const zc_chachapoly_prims *p, const void *key, voi
     p->poly_finish(m->poly, tag);
     OPENSSL_cleanse(m, sizeof(*m));
     return 1;
+}
+
+/* A whole record (TLS): the same framing, no keystream computed past its end. */
+int zc_chachapoly_mode_oneshot(const zc_chachapoly_prims *p, const void *key,
+                               const unsigned char *iv, size_t ivlen,
+                               const unsigned char *aad, size_t aadlen, unsigned char *out,
+                               const unsigned char *in, size_t len,
+                               unsigned char tag[ZC_TAG_LEN], int enc)
+{
+    zc_cp_msg m;
+
+    if (ivlen != 12)
+        return -1; /* the caller's start/update/finish path reports it */
+    if (!zc_chachapoly_mode_start(p, key, &m, iv, ivlen, aad, aadlen))
+        return 0;
+    zc_cp_update(p, key, &m, out, in, len, enc, 1);
+    return zc_chachapoly_mode_finish(p, key, &m, tag); /* wipes m */
 }

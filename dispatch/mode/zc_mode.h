@@ -38,7 +38,7 @@ int zc_gcm_mode_finish(const zc_gcm_prims *p, const void *key, void *msg,
                        unsigned char tag[ZC_TAG_LEN]);
 
 /* ------------------------------------------------- ChaCha20-Poly1305 */
-#define ZC_POLY_STATE_MAX 96
+#define ZC_POLY_STATE_MAX 384
 
 typedef struct zc_chachapoly_prims {
     /*
@@ -55,7 +55,18 @@ typedef struct zc_chachapoly_prims {
     void (*poly_init)(void *st, const unsigned char key[32]);
     void (*poly_blocks)(void *st, const unsigned char *in, size_t nblocks);
     void (*poly_finish)(void *st, unsigned char tag[16]); /* wipes st */
+    /*
+     * Keystream blocks the mode computes ahead when a streaming update ends
+     * inside a block (1 to ZC_CP_KS_BLOCKS): a backend whose chacha20 makes
+     * many blocks in the time of one says so, and short streaming updates
+     * then share one call. A message's first call makes up to four blocks
+     * (the Poly1305 key and the first 192 bytes of keystream); a one-shot
+     * message never computes past its end.
+     */
+    unsigned ks_blocks;
 } zc_chachapoly_prims;
+
+#define ZC_CP_KS_BLOCKS 16
 
 /* The ChaCha20-Poly1305 key state the mode expects: the key as words. */
 typedef struct zc_chachapoly_key {
@@ -71,6 +82,11 @@ int zc_chachapoly_mode_update(const zc_chachapoly_prims *p, const void *key, voi
                               int enc);
 int zc_chachapoly_mode_finish(const zc_chachapoly_prims *p, const void *key, void *msg,
                               unsigned char tag[ZC_TAG_LEN]);
+int zc_chachapoly_mode_oneshot(const zc_chachapoly_prims *p, const void *key,
+                               const unsigned char *iv, size_t ivlen,
+                               const unsigned char *aad, size_t aadlen, unsigned char *out,
+                               const unsigned char *in, size_t len,
+                               unsigned char tag[ZC_TAG_LEN], int enc);
 
 /* 64-bit scalar Poly1305 (44/44/42-bit limbs, 128-bit products): for
  * backends on 64-bit CPUs; the portable backend keeps 26-bit limbs. */
@@ -83,7 +99,7 @@ void zc_poly1305_64_finish(void *st, unsigned char tag[16]);
  * adapters that bind the backend's primitive table, so a backend file
  * states its table once and never repeats the framing.
  */
-#define ZC_MODE_OPS(name, mode, prims, key_setup_fn)                                  \
+#define ZC_MODE_OPS(name, mode, prims, key_setup_fn, oneshot_fn)                      \
     static int name##_start(const void *k, void *m, const unsigned char *iv,          \
                             size_t ivlen, const unsigned char *aad, size_t aadlen)    \
     {                                                                                 \
@@ -101,28 +117,43 @@ void zc_poly1305_64_finish(void *st, unsigned char tag[16]);
         return zc_##mode##_mode_finish(&(prims), k, m, tag);                          \
     }                                                                                 \
     static const zc_aead_ops name = {                                                 \
-        key_setup_fn, name##_start, name##_update, name##_finish, NULL,               \
+        key_setup_fn, name##_start, name##_update, name##_finish, oneshot_fn,         \
     };
 
-#define ZC_GCM_MODE_OPS(name, prims, key_setup_fn) ZC_MODE_OPS(name, gcm, prims, key_setup_fn)
-#define ZC_CHACHAPOLY_MODE_OPS(name, prims) \
-    ZC_MODE_OPS(name, chachapoly, prims, zc_chachapoly_mode_key_setup)
+#define ZC_GCM_MODE_OPS(name, prims, key_setup_fn) \
+    ZC_MODE_OPS(name, gcm, prims, key_setup_fn, NULL)
+#define ZC_CHACHAPOLY_MODE_OPS(name, prims)                                               \
+    static int name##_oneshot(const void *k, const unsigned char *iv, size_t ivlen,       \
+                              const unsigned char *aad, size_t aadlen, unsigned char *out, \
+                              const unsigned char *in, size_t len,                        \
+                              unsigned char tag[ZC_TAG_LEN], int enc)                     \
+    {                                                                                     \
+        return zc_chachapoly_mode_oneshot(&(prims), k, iv, ivlen, aad, aadlen, out, in,   \
+                                          len, tag, enc);                                 \
+    }                                                                                     \
+    ZC_MODE_OPS(name, chachapoly, prims, zc_chachapoly_mode_key_setup, name##_oneshot)
 
 /*
  * The 20 ChaCha rounds as 10 column + diagonal double rounds over a state
  * x[16], for any quarter-round QR(a, b, c, d): scalar words or vectors of
- * words from several blocks.
+ * words from several blocks. Two double rounds per loop pass: with one,
+ * GCC carries the 16 state registers round the loop with a register copy
+ * each (16 extra instructions per double round in the AVX-512 code).
  */
+#define ZC_CHACHA20_DOUBLE_ROUND(QR, x)                                       \
+    QR(x[0], x[4], x[8], x[12]);                                              \
+    QR(x[1], x[5], x[9], x[13]);                                              \
+    QR(x[2], x[6], x[10], x[14]);                                             \
+    QR(x[3], x[7], x[11], x[15]);                                             \
+    QR(x[0], x[5], x[10], x[15]);                                             \
+    QR(x[1], x[6], x[11], x[12]);                                             \
+    QR(x[2], x[7], x[8], x[13]);                                              \
+    QR(x[3], x[4], x[9], x[14])
+
 #define ZC_CHACHA20_ROUNDS(QR, x)                                             \
-    for (int zc_round = 0; zc_round < 10; zc_round++) {                       \
-        QR(x[0], x[4], x[8], x[12]);                                          \
-        QR(x[1], x[5], x[9], x[13]);                                          \
-        QR(x[2], x[6], x[10], x[14]);                                         \
-        QR(x[3], x[7], x[11], x[15]);                                         \
-        QR(x[0], x[5], x[10], x[15]);                                         \
-        QR(x[1], x[6], x[11], x[12]);                                         \
-        QR(x[2], x[7], x[8], x[13]);                                          \
-        QR(x[3], x[4], x[9], x[14]);                                          \
+    for (int zc_round = 0; zc_round < 5; zc_round++) {                        \
+        ZC_CHACHA20_DOUBLE_ROUND(QR, x);                                      \
+        ZC_CHACHA20_DOUBLE_ROUND(QR, x);                                      \
     }
 
 #endif

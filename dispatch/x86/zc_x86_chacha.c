@@ -1,0 +1,183 @@
+/*
+ * ChaCha20 on AVX-512F. Sixteen blocks per pass with vector i holding
+ * state word i of all sixteen (every quarter-round step one instruction,
+ * rotations one vprold each); fewer blocks run row-wise, one block per
+ * 128-bit lane, with two independent groups interleaved so short inputs
+ * (one record, or the mode's four blocks of keystream ahead) pay one
+ * round latency chain for up to eight blocks.
+ */
+#include "config.h"
+
+#include <immintrin.h>
+#include "zc_x86_internal.h"
+
+#define ZC_AVX512 __attribute__((target("avx512f")))
+#define ZC_AVX512_INLINE __attribute__((target("avx512f"), always_inline)) static inline
+
+static const uint32_t zc_sigma[4] = { 0x61707865, 0x3320646e, 0x79622d32, 0x6b206574 };
+
+#define ZC_QR(a, b, c, d)                                                               \
+    do {                                                                                \
+        a = _mm512_add_epi32(a, b), d = _mm512_xor_si512(d, a), d = _mm512_rol_epi32(d, 16); \
+        c = _mm512_add_epi32(c, d), b = _mm512_xor_si512(b, c), b = _mm512_rol_epi32(b, 12); \
+        a = _mm512_add_epi32(a, b), d = _mm512_xor_si512(d, a), d = _mm512_rol_epi32(d, 8);  \
+        c = _mm512_add_epi32(c, d), b = _mm512_xor_si512(b, c), b = _mm512_rol_epi32(b, 7);  \
+    } while (0)
+
+/*
+ * Four vectors whose 128-bit lane k holds 16 bytes of block k (vector j:
+ * bytes 16j..16j+15): transpose the lanes and write block k, xored with
+ * its input, at out + k * stride, for the first nblocks blocks.
+ */
+ZC_AVX512_INLINE void zc_lanes_xor_store(__m512i v0, __m512i v1, __m512i v2, __m512i v3,
+                                         unsigned char *out, const unsigned char *in,
+                                         size_t stride, size_t nblocks)
+{
+    __m512i u0 = _mm512_shuffle_i32x4(v0, v1, 0x44), u1 = _mm512_shuffle_i32x4(v0, v1, 0xee);
+    __m512i u2 = _mm512_shuffle_i32x4(v2, v3, 0x44), u3 = _mm512_shuffle_i32x4(v2, v3, 0xee);
+    __m512i w[4] = {
+        _mm512_shuffle_i32x4(u0, u2, 0x88), _mm512_shuffle_i32x4(u0, u2, 0xdd),
+        _mm512_shuffle_i32x4(u1, u3, 0x88), _mm512_shuffle_i32x4(u1, u3, 0xdd),
+    };
+
+#pragma GCC unroll 4
+    for (size_t k = 0; k < nblocks; k++)
+        _mm512_storeu_si512(out + k * stride,
+                            _mm512_xor_si512(w[k], _mm512_loadu_si512(in + k * stride)));
+}
+
+static ZC_AVX512 void zc_chacha20_x16(const uint32_t key[8], uint32_t counter,
+                                      const uint32_t nonce[3], unsigned char *out,
+                                      const unsigned char *in)
+{
+    const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    __m512i x[16];
+
+    /*
+     * The input words are not kept in registers through the rounds (16
+     * state vectors plus 16 inputs would spill): they are broadcast from
+     * memory again for the final addition.
+     */
+#pragma GCC unroll 16
+    for (int i = 0; i < 4; i++)
+        x[i] = _mm512_set1_epi32((int)zc_sigma[i]);
+#pragma GCC unroll 16
+    for (int i = 0; i < 8; i++)
+        x[4 + i] = _mm512_set1_epi32((int)key[i]);
+    x[12] = _mm512_add_epi32(_mm512_set1_epi32((int)counter), lanes);
+#pragma GCC unroll 16
+    for (int i = 0; i < 3; i++)
+        x[13 + i] = _mm512_set1_epi32((int)nonce[i]);
+
+    ZC_CHACHA20_ROUNDS(ZC_QR, x);
+
+#pragma GCC unroll 16
+    for (int i = 0; i < 4; i++)
+        x[i] = _mm512_add_epi32(x[i], _mm512_set1_epi32((int)zc_sigma[i]));
+#pragma GCC unroll 16
+    for (int i = 0; i < 8; i++)
+        x[4 + i] = _mm512_add_epi32(x[4 + i], _mm512_set1_epi32((int)key[i]));
+    x[12] = _mm512_add_epi32(x[12], _mm512_add_epi32(_mm512_set1_epi32((int)counter), lanes));
+#pragma GCC unroll 16
+    for (int i = 0; i < 3; i++)
+        x[13 + i] = _mm512_add_epi32(x[13 + i], _mm512_set1_epi32((int)nonce[i]));
+    /*
+     * Words 4g..4g+3 of four vectors -> v[g][j]: lane k = those words of
+     * block 4k + j. Then block 4k + j is lane k of v[0..3][j].
+     */
+    __m512i v[4][4];
+#pragma GCC unroll 4
+    for (int g = 0; g < 4; g++) {
+        __m512i ab0 = _mm512_unpacklo_epi32(x[4 * g], x[4 * g + 1]);
+        __m512i ab1 = _mm512_unpackhi_epi32(x[4 * g], x[4 * g + 1]);
+        __m512i cd0 = _mm512_unpacklo_epi32(x[4 * g + 2], x[4 * g + 3]);
+        __m512i cd1 = _mm512_unpackhi_epi32(x[4 * g + 2], x[4 * g + 3]);
+
+        v[g][0] = _mm512_unpacklo_epi64(ab0, cd0);
+        v[g][1] = _mm512_unpackhi_epi64(ab0, cd0);
+        v[g][2] = _mm512_unpacklo_epi64(ab1, cd1);
+        v[g][3] = _mm512_unpackhi_epi64(ab1, cd1);
+    }
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; j++)
+        zc_lanes_xor_store(v[0][j], v[1][j], v[2][j], v[3][j], out + 64 * j, in + 64 * j, 256, 4);
+}
+
+/*
+ * Row-wise: a, b, c, d are state rows 0..3 of four blocks (one per lane);
+ * groups independent sets side by side. 1 <= nblocks <= 4 * groups.
+ */
+ZC_AVX512_INLINE void zc_chacha20_rows(int groups, const uint32_t key[8], uint32_t counter,
+                                       const uint32_t nonce[3], unsigned char *out,
+                                       const unsigned char *in, size_t nblocks)
+{
+    const __m512i a0 = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)zc_sigma));
+    const __m512i b0 = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)key));
+    const __m512i c0 = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(key + 4)));
+    const __m512i d0 = _mm512_setr_epi32((int)counter, (int)nonce[0], (int)nonce[1], (int)nonce[2],
+                                         (int)(counter + 1), (int)nonce[0], (int)nonce[1], (int)nonce[2],
+                                         (int)(counter + 2), (int)nonce[0], (int)nonce[1], (int)nonce[2],
+                                         (int)(counter + 3), (int)nonce[0], (int)nonce[1], (int)nonce[2]);
+    const __m512i four = _mm512_setr_epi32(4, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0);
+    __m512i a[2], b[2], c[2], d[2], dd[2];
+
+    for (int g = 0; g < groups; g++) {
+        a[g] = a0, b[g] = b0, c[g] = c0;
+        dd[g] = d[g] = g == 0 ? d0 : _mm512_add_epi32(d0, four);
+    }
+    for (int round = 0; round < 10; round++) {
+        for (int g = 0; g < groups; g++)
+            ZC_QR(a[g], b[g], c[g], d[g]);
+        /* Rotate rows 1..3 by 1..3 words: the diagonals become columns. */
+        for (int g = 0; g < groups; g++) {
+            b[g] = _mm512_shuffle_epi32(b[g], _MM_SHUFFLE(0, 3, 2, 1));
+            c[g] = _mm512_shuffle_epi32(c[g], _MM_SHUFFLE(1, 0, 3, 2));
+            d[g] = _mm512_shuffle_epi32(d[g], _MM_SHUFFLE(2, 1, 0, 3));
+        }
+        for (int g = 0; g < groups; g++)
+            ZC_QR(a[g], b[g], c[g], d[g]);
+        for (int g = 0; g < groups; g++) {
+            b[g] = _mm512_shuffle_epi32(b[g], _MM_SHUFFLE(2, 1, 0, 3));
+            c[g] = _mm512_shuffle_epi32(c[g], _MM_SHUFFLE(1, 0, 3, 2));
+            d[g] = _mm512_shuffle_epi32(d[g], _MM_SHUFFLE(0, 3, 2, 1));
+        }
+    }
+    for (int g = 0; g < groups && nblocks > 0; g++) {
+        size_t n = nblocks < 4 ? nblocks : 4;
+
+        zc_lanes_xor_store(_mm512_add_epi32(a[g], a0), _mm512_add_epi32(b[g], b0),
+                           _mm512_add_epi32(c[g], c0), _mm512_add_epi32(d[g], dd[g]),
+                           out + 256 * g, in + 256 * g, 64, n);
+        nblocks -= n;
+    }
+}
+
+static ZC_AVX512 void zc_chacha20_rows4(const uint32_t key[8], uint32_t counter,
+                                        const uint32_t nonce[3], unsigned char *out,
+                                        const unsigned char *in, size_t nblocks)
+{
+    zc_chacha20_rows(1, key, counter, nonce, out, in, nblocks);
+}
+
+static ZC_AVX512 void zc_chacha20_rows8(const uint32_t key[8], uint32_t counter,
+                                        const uint32_t nonce[3], unsigned char *out,
+                                        const unsigned char *in, size_t nblocks)
+{
+    zc_chacha20_rows(2, key, counter, nonce, out, in, nblocks);
+}
+
+void zc_x86_chacha20_avx512(const uint32_t key[8], uint32_t counter, const uint32_t nonce[3],
+                            unsigned char *out, const unsigned char *in, size_t nblocks)
+{
+    for (; nblocks >= 16; nblocks -= 16, counter += 16, in += 1024, out += 1024)
+        zc_chacha20_x16(key, counter, nonce, out, in);
+    while (nblocks > 0) {
+        size_t n = nblocks > 8 ? 8 : nblocks;
+
+        if (n > 4)
+            zc_chacha20_rows8(key, counter, nonce, out, in, n);
+        else
+            zc_chacha20_rows4(key, counter, nonce, out, in, n);
+        nblocks -= n, counter += (uint32_t)n, in += 64 * n, out += 64 * n;
+    }
+}

@@ -1,0 +1,28 @@
+/*
+ * Our own x86 SIMD primitives (intrinsics, compiled per function for the
+ * instruction set they need, so the module still loads on any x86-64).
+ * ChaCha20-Poly1305 runs on these in the avx512 backend: ipsec-mb 1.3's
+ * streaming ChaCha20-Poly1305 costs ~150 ns per update call, more than
+ * the whole short record through them.
+ */
+#ifndef ZC_X86_INTERNAL_H
+#define ZC_X86_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "zc_mode.h"
+
+/* zc_x86_chacha.c: the zc_chachapoly_prims chacha20 contract; AVX-512F. */
+void zc_x86_chacha20_avx512(const uint32_t key[8], uint32_t counter, const uint32_t nonce[3],
+                            unsigned char *out, const unsigned char *in, size_t nblocks);
+
+/*
+ * zc_x86_poly1305.c: zc_poly1305_64 blocks, long runs eight blocks at a
+ * time on AVX-512 IFMA when the CPU has it (same limbs, same state).
+ */
+void zc_x86_poly1305_blocks(void *st, const unsigned char *in, size_t nblocks);
+
+/* The ChaCha20-Poly1305 primitive table of the avx512 backend. */
+extern const zc_chachapoly_prims zc_x86_chachapoly_avx512_prims;
+
+#endif
