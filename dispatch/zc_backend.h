@@ -34,7 +34,7 @@ typedef enum zc_backend_id {
  * a secret (round keys, hash key): the caller cleanses it.
  */
 #define ZC_KEY_STATE_MAX 1152
-#define ZC_MSG_STATE_MAX 1536
+#define ZC_MSG_STATE_MAX 2048
 
 /*
  * One message = msg_start (IV and the whole AAD at once), any number of

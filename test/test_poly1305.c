@@ -40,7 +40,7 @@ static const zc_poly_impl zc_impls[] = {
 #endif
 #ifdef ZC_HAVE_X86_AVX512
     /* IFMA for runs of 8+ blocks when the CPU has it, else the scalar code */
-    { "x86 (IFMA runs)", zc_poly1305_64_init, zc_x86_poly1305_blocks, zc_poly1305_64_finish },
+    { "x86 (IFMA runs)", zc_poly1305_64_init, zc_x86_poly1305_blocks, zc_x86_poly1305_finish },
 #endif
 };
 #define ZC_NIMPLS (sizeof(zc_impls) / sizeof(zc_impls[0]))

@@ -38,7 +38,7 @@ int zc_gcm_mode_finish(const zc_gcm_prims *p, const void *key, void *msg,
                        unsigned char tag[ZC_TAG_LEN]);
 
 /* ------------------------------------------------- ChaCha20-Poly1305 */
-#define ZC_POLY_STATE_MAX 384
+#define ZC_POLY_STATE_MAX 640
 
 typedef struct zc_chachapoly_prims {
     /*

@@ -47,7 +47,7 @@ void zc_poly1305_64_init(void *st, const unsigned char key[32])
     s->h[0] = s->h[1] = s->h[2] = 0;
     s->pad[0] = zc_le64(key + 16);
     s->pad[1] = zc_le64(key + 24);
-    s->pow_ready = 0;
+    s->pow_ready = s->vec_active = 0;
 }
 
 void zc_poly1305_64_blocks(void *st, const unsigned char *in, size_t nblocks)

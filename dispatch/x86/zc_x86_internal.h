@@ -18,9 +18,11 @@ void zc_x86_chacha20_avx512(const uint32_t key[8], uint32_t counter, const uint3
 
 /*
  * zc_x86_poly1305.c: zc_poly1305_64 blocks, long runs eight blocks at a
- * time on AVX-512 IFMA when the CPU has it (same limbs, same state).
+ * time on AVX-512 IFMA when the CPU has it (same state; the vector lanes
+ * are kept between runs, so finish through zc_x86_poly1305_finish).
  */
 void zc_x86_poly1305_blocks(void *st, const unsigned char *in, size_t nblocks);
+void zc_x86_poly1305_finish(void *st, unsigned char tag[16]);
 
 /* The ChaCha20-Poly1305 primitive table of the avx512 backend. */
 extern const zc_chachapoly_prims zc_x86_chachapoly_avx512_prims;

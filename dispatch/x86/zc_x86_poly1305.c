@@ -130,22 +130,32 @@ ZC_IFMA_INLINE void zc_vload_blocks(__m512i m[3], const unsigned char *in)
  * nblocks: a multiple of 8, at least 8. Runs of 16 keep two accumulator
  * sets (blocks 0-7 and 8-15 of each 16) stepping by r^16, so the two
  * multiply chains overlap; then A * r^8 + B is the one-set state again.
+ * The lanes are not summed at the end: they stay in st->acc (lane j still
+ * owed r^(8-j)) for the next run, which then costs no set-up, and are
+ * summed only when scalar code needs h (zc_poly_collapse).
  */
 static ZC_IFMA void zc_poly1305_ifma(zc_poly64 *st, const unsigned char *in, size_t nblocks)
 {
-    const __m512i zero[3] = { _mm512_setzero_si512(), _mm512_setzero_si512(),
-                              _mm512_setzero_si512() };
     __m512i a[3], b[3], m[3], r8[3], s8[3], rr[3], ss[3];
-    uint64_t t[3], c;
 
     if (!st->pow_ready)
         zc_poly_powers_fill(st);
-    zc_poly_to44(t, st->h[0], st->h[1], st->h[2]);
-    zc_vload_blocks(a, in);
     for (int i = 0; i < 3; i++) {
-        a[i] = _mm512_add_epi64(a[i], _mm512_setr_epi64((long long)t[i], 0, 0, 0, 0, 0, 0, 0));
         r8[i] = _mm512_set1_epi64((long long)st->pow[i][0]);
         s8[i] = zc_times20(r8[i]);
+    }
+    zc_vload_blocks(m, in);
+    if (st->vec_active) {
+        for (int i = 0; i < 3; i++)
+            a[i] = _mm512_load_si512(st->acc[i]);
+        zc_vmul_add(a, r8, s8, m);
+    } else {
+        uint64_t t[3];
+
+        zc_poly_to44(t, st->h[0], st->h[1], st->h[2]);
+        for (int i = 0; i < 3; i++)
+            a[i] = _mm512_add_epi64(m[i], _mm512_setr_epi64((long long)t[i], 0, 0, 0, 0, 0, 0, 0));
+        OPENSSL_cleanse(t, sizeof(t));
     }
     in += 128, nblocks -= 8;
     if (nblocks >= 8) {
@@ -166,11 +176,25 @@ static ZC_IFMA void zc_poly1305_ifma(zc_poly64 *st, const unsigned char *in, siz
             zc_vmul_add(a, r8, s8, m);
         }
     }
+    for (int i = 0; i < 3; i++)
+        _mm512_store_si512(st->acc[i], a[i]);
+    st->vec_active = 1;
+}
+
+/* h = sum over lanes of acc_j * r^(8-j), back in radix 2^64 for scalar code. */
+static ZC_IFMA void zc_poly_collapse(zc_poly64 *st)
+{
+    const __m512i zero[3] = { _mm512_setzero_si512(), _mm512_setzero_si512(),
+                              _mm512_setzero_si512() };
+    __m512i a[3], r[3], s[3];
+    uint64_t t[3], c;
+
     for (int i = 0; i < 3; i++) {
-        rr[i] = _mm512_load_si512(st->pow[i]); /* lane j: r^(8 - j) */
-        ss[i] = zc_times20(rr[i]);
+        a[i] = _mm512_load_si512(st->acc[i]);
+        r[i] = _mm512_load_si512(st->pow[i]); /* lane j: r^(8 - j) */
+        s[i] = zc_times20(r[i]);
     }
-    zc_vmul_add(a, rr, ss, zero);
+    zc_vmul_add(a, r, s, zero);
     for (int i = 0; i < 3; i++)
         t[i] = (uint64_t)_mm512_reduce_add_epi64(a[i]);
     /* Eight lanes summed: limbs below 2^48; carry, then back to radix 2^64. */
@@ -182,22 +206,37 @@ static ZC_IFMA void zc_poly1305_ifma(zc_poly64 *st, const unsigned char *in, siz
     st->h[0] = t[0] | (t[1] << 44);
     st->h[1] = (t[1] >> 20) | (t[2] << 24);
     st->h[2] = t[2] >> 40;
+    st->vec_active = 0;
     OPENSSL_cleanse(t, sizeof(t));
 }
 
 void zc_x86_poly1305_blocks(void *st, const unsigned char *in, size_t nblocks)
 {
+    zc_poly64 *s = st;
+
     if (nblocks >= ZC_POLY_IFMA_MIN_BLOCKS && __builtin_cpu_supports("avx512ifma")) {
         size_t nv = nblocks & ~(size_t)7;
 
-        zc_poly1305_ifma(st, in, nv);
+        zc_poly1305_ifma(s, in, nv);
         in += 16 * nv, nblocks -= nv;
     }
-    if (nblocks > 0)
-        zc_poly1305_64_blocks(st, in, nblocks);
+    if (nblocks > 0) {
+        if (s->vec_active)
+            zc_poly_collapse(s);
+        zc_poly1305_64_blocks(s, in, nblocks);
+    }
+}
+
+void zc_x86_poly1305_finish(void *st, unsigned char tag[16])
+{
+    zc_poly64 *s = st;
+
+    if (s->vec_active)
+        zc_poly_collapse(s);
+    zc_poly1305_64_finish(s, tag); /* wipes the whole state, lanes included */
 }
 
 const zc_chachapoly_prims zc_x86_chachapoly_avx512_prims = {
-    zc_x86_chacha20_avx512, zc_poly1305_64_init, zc_x86_poly1305_blocks, zc_poly1305_64_finish,
+    zc_x86_chacha20_avx512, zc_poly1305_64_init, zc_x86_poly1305_blocks, zc_x86_poly1305_finish,
     16, /* sixteen blocks per pass cost a third of sixteen one at a time */
 };
