@@ -31,6 +31,9 @@ typedef struct zc_async_slot {
     void *req;
     uint32_t gen;
     const void *owner;
+    /* The last large update ran inline on the calling thread: see
+     * zc_async_msg_update on why a ctx keeps to one core. */
+    int on_caller;
 } zc_async_slot;
 
 /* Creates the scheduler; engine threads start lazily (per process, so fork
