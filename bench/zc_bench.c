@@ -423,7 +423,7 @@ static int zb_run_cell(zb_run *run, size_t a, zb_mode mode, int enc, size_t size
 err:
     /* Count what zcrypto finished even if a later step failed. */
     run->expect[a].ops += c.side[ZB_ZCRYPTO].finals;
-    run->expect[a].bytes += c.side[ZB_ZCRYPTO].final_bytes;
+    run->expect[a].bytes += c.side[ZB_ZCRYPTO].update_bytes;
     zb_cell_cleanup(&c);
     return ok;
 }

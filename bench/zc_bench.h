@@ -29,10 +29,14 @@ typedef struct zb_side {
     EVP_CIPHER_CTX *ctx;
     unsigned char *out;
     unsigned char tag[ZB_TAG_LEN];      /* encrypting: the last tag */
-    /* Successful finals: exactly what zcrypto's stats must have counted. */
+    /*
+     * What zcrypto's stats must have counted: ops are successful finals;
+     * bytes are every successful data update, whether or not its message
+     * was finished (warm-up streams are never finished, a refused tag
+     * fails only at final).
+     */
     uint64_t finals;
-    uint64_t final_bytes;
-    uint64_t stream_bytes;      /* data since the current stream began */
+    uint64_t update_bytes;
 } zb_side;
 
 /* One measured configuration; inputs are shared by both providers. */

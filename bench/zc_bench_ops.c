@@ -30,6 +30,7 @@ int zb_oneshot(const zb_cell *c, zb_side *s)
         || !EVP_CipherUpdate(s->ctx, NULL, &outl, c->aad, ZB_AAD_LEN)
         || !EVP_CipherUpdate(s->ctx, s->out, &outl, c->in, (int)c->size))
         return 0;
+    s->update_bytes += c->size;
     if (!c->enc && EVP_CIPHER_CTX_ctrl(s->ctx, EVP_CTRL_AEAD_SET_TAG, ZB_TAG_LEN,
                                        (void *)c->tag) <= 0)
         return 0;
@@ -39,7 +40,6 @@ int zb_oneshot(const zb_cell *c, zb_side *s)
                                       s->tag) <= 0)
         return 0;
     s->finals++;
-    s->final_bytes += c->size;
     return 1;
 }
 
@@ -47,7 +47,6 @@ int zb_stream_begin(const zb_cell *c, zb_side *s)
 {
     int outl;
 
-    s->stream_bytes = 0;
     return EVP_CipherInit_ex(s->ctx, NULL, NULL, c->key, c->iv, c->enc)
            && EVP_CipherUpdate(s->ctx, NULL, &outl, c->aad, ZB_AAD_LEN);
 }
@@ -58,7 +57,7 @@ int zb_stream_update(const zb_cell *c, zb_side *s)
 
     if (!EVP_CipherUpdate(s->ctx, s->out, &outl, c->in, (int)c->size))
         return 0;
-    s->stream_bytes += c->size;
+    s->update_bytes += c->size;
     return 1;
 }
 
@@ -75,7 +74,6 @@ int zb_stream_end(const zb_cell *c, zb_side *s)
                                       s->tag) <= 0)
         return 0;
     s->finals++;
-    s->final_bytes += s->stream_bytes;
     return 1;
 }
 
@@ -208,10 +206,11 @@ static int zb_verify_bad_tag(zb_cell *c)
 
     c->tag[0] ^= 1;
     for (int p = 0; p < ZB_PROV_COUNT; p++) {
-        zb_side probe = c->side[p];     /* a refused op must not count */
+        zb_side probe = c->side[p];     /* a refused op is no final... */
 
         if (zb_oneshot(c, &probe))
             refused = 0;
+        c->side[p].update_bytes = probe.update_bytes; /* ...but its data went through */
     }
     c->tag[0] = good;
     ERR_clear_error();
