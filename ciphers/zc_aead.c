@@ -288,12 +288,13 @@ static int zc_aead_aad_append(zc_aead_ctx *ctx, const unsigned char *in, size_t 
 }
 
 /* Hands IV and the buffered AAD to the backend: data can flow. */
-static int zc_aead_msg_begin(zc_aead_ctx *ctx)
+/* first_len: the update about to follow (0 from final), a sizing hint. */
+static int zc_aead_msg_begin(zc_aead_ctx *ctx, size_t first_len)
 {
     if (ctx->phase == ZC_MSG_DATA)
         return 1;
     if (!ctx->ops->msg_start(ctx->key_state, ctx->msg_state, ctx->msg_iv, ctx->ivlen,
-                             zc_aead_aad_buf(ctx), ctx->aad_len)) {
+                             zc_aead_aad_buf(ctx), ctx->aad_len, first_len)) {
         zc_stats_count_error(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg);
         ZC_CTX_RAISE(ctx, ZC_R_BACKEND_FAILURE, "%s message start on backend %s",
                      zc_alg_name(ctx->kind->alg), ctx->backend->name);
@@ -328,7 +329,7 @@ static int zc_aead_stream(zc_aead_ctx *ctx, unsigned char *out, size_t *outl,
                      zc_alg_name(ctx->kind->alg), (unsigned long long)limit);
         return 0;
     }
-    if (!zc_aead_msg_begin(ctx))
+    if (!zc_aead_msg_begin(ctx, inl))
         return 0;
     if (!zc_async_msg_update(ctx->provctx->async, &ctx->in_flight, ctx->ops,
                              ctx->key_state, ctx->msg_state, out, in, inl, ctx->enc,
@@ -378,7 +379,7 @@ static int zc_aead_finish(zc_aead_ctx *ctx)
         ZC_CTX_RAISE(ctx, ZC_R_TAG_NOT_SET, "%s", zc_alg_name(ctx->kind->alg));
         return 0;
     }
-    if (!zc_aead_msg_begin(ctx))
+    if (!zc_aead_msg_begin(ctx, 0))
         return 0;
     /* Whatever happens below, this IV is spent. */
     ctx->phase = ZC_MSG_DONE;
@@ -454,7 +455,8 @@ int zc_aead_oneshot(zc_aead_ctx *ctx, const unsigned char *nonce, size_t noncele
 
     if (done == 0
         || (done < 0
-            && (!ops->msg_start(ctx->key_state, ctx->msg_state, nonce, noncelen, aad, aadlen)
+            && (!ops->msg_start(ctx->key_state, ctx->msg_state, nonce, noncelen, aad, aadlen,
+                                len)
                 || !zc_async_msg_update(ctx->provctx->async, &ctx->in_flight, ops,
                                         ctx->key_state, ctx->msg_state, out, in, len,
                                         ctx->enc, ctx->urgent)

@@ -49,9 +49,11 @@ typedef enum zc_backend_id {
  */
 typedef struct zc_aead_ops {
     int (*key_setup)(void *key_state, const unsigned char *key);
+    /* first_len: the length of the msg_update about to follow (0: none or
+     * not known), a hint for sizing work done ahead, not a promise. */
     int (*msg_start)(const void *key_state, void *msg_state,
                      const unsigned char *iv, size_t ivlen,
-                     const unsigned char *aad, size_t aadlen);
+                     const unsigned char *aad, size_t aadlen, size_t first_len);
     int (*msg_update)(const void *key_state, void *msg_state,
                       unsigned char *out, const unsigned char *in,
                       size_t len, int enc);

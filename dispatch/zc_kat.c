@@ -67,11 +67,12 @@ static int zc_kat_one(const zc_aead_ops *ops, const zc_kat *v)
         || ptlen > (long)sizeof(out) || ptlen != ctlen || ptlen < 8 || taglen != 16)
         goto err;
     if (!ops->key_setup(key_state, key)
-        || !ops->msg_start(key_state, msg_state, iv, (size_t)ivlen, aad, (size_t)aadlen)
+        || !ops->msg_start(key_state, msg_state, iv, (size_t)ivlen, aad, (size_t)aadlen, 7)
         || !ops->msg_update(key_state, msg_state, out, pt, 7, 1)
         || !ops->msg_update(key_state, msg_state, out + 7, pt + 7, (size_t)ptlen - 7, 1)
         || !ops->msg_finish(key_state, msg_state, t, 1)
-        || !ops->msg_start(key_state, msg_state, iv, (size_t)ivlen, aad, (size_t)aadlen)
+        || !ops->msg_start(key_state, msg_state, iv, (size_t)ivlen, aad, (size_t)aadlen,
+                           (size_t)ctlen)
         || !ops->msg_update(key_state, msg_state, back, ct, (size_t)ctlen, 0)
         || !ops->msg_finish(key_state, msg_state, t2, 0))
         goto err;
@@ -119,7 +120,7 @@ static int zc_kat_cross_one(const zc_aead_ops *ops, const zc_aead_ops *ref, zc_a
             pt[i - sizeof(key) - sizeof(iv) - sizeof(aad)] = b;
     }
     if (!ref->key_setup(key_state, key)
-        || !ref->msg_start(key_state, msg_state, iv, sizeof(iv), aad, sizeof(aad))
+        || !ref->msg_start(key_state, msg_state, iv, sizeof(iv), aad, sizeof(aad), sizeof(pt))
         || !ref->msg_update(key_state, msg_state, want, pt, sizeof(pt), 1)
         || !ref->msg_finish(key_state, msg_state, want_tag, 1))
         ok = 0;
@@ -127,7 +128,7 @@ static int zc_kat_cross_one(const zc_aead_ops *ops, const zc_aead_ops *ref, zc_a
         size_t off = 0;
 
         ok = ops->key_setup(key_state, key)
-             && ops->msg_start(key_state, msg_state, iv, sizeof(iv), aad, sizeof(aad));
+             && ops->msg_start(key_state, msg_state, iv, sizeof(iv), aad, sizeof(aad), cuts[c][0]);
         for (int j = 0; ok && j < 3 && cuts[c][j] > 0; off += cuts[c][j], j++)
             ok = ops->msg_update(key_state, msg_state, got + off, pt + off, cuts[c][j], 1);
         ok = ok && ops->msg_finish(key_state, msg_state, tag, 1)

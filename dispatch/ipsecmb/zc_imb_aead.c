@@ -45,7 +45,7 @@ static int zc_imb_gcm_setup(void *key_state, const unsigned char *key, uint32_t 
 
 static int zc_imb_gcm_start(const void *key_state, void *msg_state,
                             const unsigned char *iv, size_t ivlen,
-                            const unsigned char *aad, size_t aadlen)
+                            const unsigned char *aad, size_t aadlen, size_t first_len)
 {
     const zc_imb_gcm_key *k = key_state;
     struct gcm_context_data *c = msg_state;
@@ -116,7 +116,7 @@ static int zc_imb_cp_setup(void *key_state, const unsigned char *key, zc_imb_arc
 
 static int zc_imb_cp_start(const void *key_state, void *msg_state,
                            const unsigned char *iv, size_t ivlen,
-                           const unsigned char *aad, size_t aadlen)
+                           const unsigned char *aad, size_t aadlen, size_t first_len)
 {
     const zc_imb_cp_key *k = key_state;
     IMB_MGR *m = zc_imb_mgr_get(k->arch);

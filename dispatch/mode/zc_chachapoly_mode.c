@@ -18,8 +18,23 @@ typedef struct zc_cp_msg {
     uint32_t nonce[3], counter; /* counter: the next block not yet computed */
     uint64_t aadlen, ctlen;
     size_t ks_used, ks_len, pbuf_len;
-    int streaming; /* a tail has needed keystream before: more will follow */
+    size_t ks_high; /* bytes of ks ever written: what finish must wipe */
+    int streaming;  /* a tail has needed keystream before: more will follow */
 } zc_cp_msg;
+
+/* ChaCha20 of zeros is the bare keystream (the primitive XORs its input). */
+static const unsigned char zc_cp_zeros[64 * ZC_CP_KS_BLOCKS];
+
+/* ks = keystream blocks counter .. counter + nb - 1. */
+static void zc_cp_keystream(const zc_chachapoly_prims *p, const zc_chachapoly_key *k,
+                            zc_cp_msg *m, uint32_t counter, unsigned nb)
+{
+    p->chacha20(k->k, counter, m->nonce, m->ks, zc_cp_zeros, nb);
+    m->ks_used = 0;
+    m->ks_len = 64 * (size_t)nb;
+    if (m->ks_high < m->ks_len)
+        m->ks_high = m->ks_len;
+}
 
 _Static_assert(sizeof(zc_cp_msg) <= ZC_MSG_STATE_MAX, "ChaCha message state too large");
 _Static_assert(sizeof(zc_chachapoly_key) <= ZC_KEY_STATE_MAX, "ChaCha key state too large");
@@ -93,36 +108,52 @@ static void zc_cp_poly_pad(const zc_chachapoly_prims *p, zc_cp_msg *m)
     }
 }
 
-/* Keystream blocks computed at the start of a message (block 0 included). */
-static unsigned zc_cp_start_blocks(const zc_chachapoly_prims *p)
+/*
+ * Keystream blocks computed at the start of a message (block 0 included),
+ * sized by the first update's length when the caller knows it: what that
+ * update needs, up to eight (a wide backend makes eight in little more
+ * than the time of one); only block 0 when a full-width pass will follow
+ * anyway; four when the length is not known.
+ */
+static unsigned zc_cp_start_blocks(const zc_chachapoly_prims *p, size_t first_len)
 {
-    return p->ks_blocks < 4 ? p->ks_blocks : 4;
+    size_t cap = p->ks_blocks < 8 ? p->ks_blocks : 8, want;
+
+    if (first_len == 0)
+        return p->ks_blocks < 4 ? p->ks_blocks : 4;
+    if (first_len >= 64 * (size_t)p->ks_blocks)
+        return 1;
+    want = 1 + (first_len + 63) / 64;
+    return (unsigned)(want < cap ? want : cap);
 }
 
 int zc_chachapoly_mode_start(const zc_chachapoly_prims *p, const void *key, void *msg,
                              const unsigned char *iv, size_t ivlen,
-                             const unsigned char *aad, size_t aadlen)
+                             const unsigned char *aad, size_t aadlen, size_t first_len)
 {
     const zc_chachapoly_key *k = key;
     zc_cp_msg *m = msg;
-    unsigned nb = zc_cp_start_blocks(p);
+    unsigned nb = zc_cp_start_blocks(p, first_len);
 
     if (ivlen != 12)
         return 0;
-    memset(m, 0, sizeof(*m));
+    /* Field by field: zeroing the whole 2 KiB state costs more than a short message. */
     for (int i = 0; i < 3; i++)
         m->nonce[i] = zc_le32(iv + 4 * i);
+    m->ks_high = 0;
+    m->pbuf_len = 0;
+    m->streaming = 0;
+    m->ctlen = 0;
     /*
      * Block 0 keys Poly1305 (its first 32 bytes); data starts at block 1,
      * whose keystream comes from the same call when the backend makes
      * several blocks at once.
      */
-    p->chacha20(k->k, 0, m->nonce, m->ks, m->ks, nb);
+    zc_cp_keystream(p, k, m, 0, nb);
     p->poly_init(m->poly, m->ks);
     OPENSSL_cleanse(m->ks, 64);
     m->counter = nb;
     m->ks_used = 64;
-    m->ks_len = 64 * (size_t)nb;
     m->aadlen = aadlen;
     zc_cp_poly(p, m, aad, aadlen);
     zc_cp_poly_pad(p, m);
@@ -144,6 +175,16 @@ static void zc_cp_crypt(const zc_chachapoly_prims *p, const zc_chachapoly_key *k
     while (len > 0) {
         size_t n = len;
 
+        /*
+         * Whole blocks of keystream made ahead but not yet used, and enough
+         * data for a full-width pass: drop them and make them again in that
+         * pass, which then stays aligned instead of being split around them.
+         */
+        if (m->ks_used < m->ks_len && m->ks_used % 64 == 0
+            && n >= 64 * (size_t)p->ks_blocks) {
+            m->counter -= (uint32_t)((m->ks_len - m->ks_used) / 64);
+            m->ks_len = m->ks_used;
+        }
         if (m->ks_used < m->ks_len) {
             if (n > m->ks_len - m->ks_used)
                 n = m->ks_len - m->ks_used;
@@ -159,12 +200,8 @@ static void zc_cp_crypt(const zc_chachapoly_prims *p, const zc_chachapoly_key *k
             unsigned nb = last || !m->streaming ? (unsigned)((n + 63) / 64) : p->ks_blocks;
 
             m->streaming = !last;
-
-            memset(m->ks, 0, 64 * (size_t)nb);
-            p->chacha20(k->k, m->counter, m->nonce, m->ks, m->ks, nb);
+            zc_cp_keystream(p, k, m, m->counter, nb);
             m->counter += nb;
-            m->ks_used = 0;
-            m->ks_len = 64 * (size_t)nb;
             continue;
         }
         out += n, in += n, len -= n;
@@ -213,8 +250,10 @@ int zc_chachapoly_mode_finish(const zc_chachapoly_prims *p, const void *key, voi
     zc_put_le64(lens, m->aadlen);
     zc_put_le64(lens + 8, m->ctlen);
     p->poly_blocks(m->poly, lens, 1);
-    p->poly_finish(m->poly, tag);
-    OPENSSL_cleanse(m, sizeof(*m));
+    p->poly_finish(m->poly, tag); /* wipes the Poly1305 state */
+    OPENSSL_cleanse(m->ks, m->ks_high);
+    OPENSSL_cleanse(m->pbuf, sizeof(m->pbuf));
+    m->ks_used = m->ks_len = m->ks_high = 0;
     return 1;
 }
 
@@ -229,8 +268,8 @@ int zc_chachapoly_mode_oneshot(const zc_chachapoly_prims *p, const void *key,
 
     if (ivlen != 12)
         return -1; /* the caller's start/update/finish path reports it */
-    if (!zc_chachapoly_mode_start(p, key, &m, iv, ivlen, aad, aadlen))
+    if (!zc_chachapoly_mode_start(p, key, &m, iv, ivlen, aad, aadlen, len))
         return 0;
     zc_cp_update(p, key, &m, out, in, len, enc, 1);
-    return zc_chachapoly_mode_finish(p, key, &m, tag); /* wipes m */
+    return zc_chachapoly_mode_finish(p, key, &m, tag); /* wipes what m held */
 }

@@ -44,7 +44,7 @@ static void zc_gcm_hash_padded(const zc_gcm_prims *p, const void *key, unsigned 
 
 int zc_gcm_mode_start(const zc_gcm_prims *p, const void *key, void *msg,
                       const unsigned char *iv, size_t ivlen,
-                      const unsigned char *aad, size_t aadlen)
+                      const unsigned char *aad, size_t aadlen, size_t first_len)
 {
     zc_gcm_msg *m = msg;
     unsigned char lens[16] = { 0 };

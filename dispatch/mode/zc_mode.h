@@ -31,7 +31,7 @@ typedef struct zc_gcm_prims {
 
 int zc_gcm_mode_start(const zc_gcm_prims *p, const void *key, void *msg,
                       const unsigned char *iv, size_t ivlen,
-                      const unsigned char *aad, size_t aadlen);
+                      const unsigned char *aad, size_t aadlen, size_t first_len);
 int zc_gcm_mode_update(const zc_gcm_prims *p, const void *key, void *msg,
                        unsigned char *out, const unsigned char *in, size_t len, int enc);
 int zc_gcm_mode_finish(const zc_gcm_prims *p, const void *key, void *msg,
@@ -76,7 +76,7 @@ typedef struct zc_chachapoly_key {
 int zc_chachapoly_mode_key_setup(void *key_state, const unsigned char *key);
 int zc_chachapoly_mode_start(const zc_chachapoly_prims *p, const void *key, void *msg,
                              const unsigned char *iv, size_t ivlen,
-                             const unsigned char *aad, size_t aadlen);
+                             const unsigned char *aad, size_t aadlen, size_t first_len);
 int zc_chachapoly_mode_update(const zc_chachapoly_prims *p, const void *key, void *msg,
                               unsigned char *out, const unsigned char *in, size_t len,
                               int enc);
@@ -101,9 +101,11 @@ void zc_poly1305_64_finish(void *st, unsigned char tag[16]);
  */
 #define ZC_MODE_OPS(name, mode, prims, key_setup_fn, oneshot_fn)                      \
     static int name##_start(const void *k, void *m, const unsigned char *iv,          \
-                            size_t ivlen, const unsigned char *aad, size_t aadlen)    \
+                            size_t ivlen, const unsigned char *aad, size_t aadlen,    \
+                            size_t first_len)                                         \
     {                                                                                 \
-        return zc_##mode##_mode_start(&(prims), k, m, iv, ivlen, aad, aadlen);        \
+        return zc_##mode##_mode_start(&(prims), k, m, iv, ivlen, aad, aadlen,         \
+                                      first_len);                                     \
     }                                                                                 \
     static int name##_update(const void *k, void *m, unsigned char *out,              \
                              const unsigned char *in, size_t len, int enc)            \

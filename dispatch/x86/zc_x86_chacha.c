@@ -104,66 +104,148 @@ static ZC_AVX512 void zc_chacha20_x16(const uint32_t key[8], uint32_t counter,
 }
 
 /*
- * Row-wise: a, b, c, d are state rows 0..3 of four blocks (one per lane);
- * groups independent sets side by side. 1 <= nblocks <= 4 * groups.
+ * Row-wise: a, b, c, d are state rows 0..3 of four blocks (one per lane).
+ * A double round: the column quarter-rounds, then rows 1..3 rotated by
+ * 1..3 words so the diagonals line up as columns, and back.
  */
-ZC_AVX512_INLINE void zc_chacha20_rows(int groups, const uint32_t key[8], uint32_t counter,
-                                       const uint32_t nonce[3], unsigned char *out,
-                                       const unsigned char *in, size_t nblocks)
+#define ZC_ROWS_DOUBLE_ROUND(a, b, c, d)                                      \
+    do {                                                                      \
+        ZC_QR(a, b, c, d);                                                    \
+        b = _mm512_shuffle_epi32(b, _MM_SHUFFLE(0, 3, 2, 1));                \
+        c = _mm512_shuffle_epi32(c, _MM_SHUFFLE(1, 0, 3, 2));                \
+        d = _mm512_shuffle_epi32(d, _MM_SHUFFLE(2, 1, 0, 3));                \
+        ZC_QR(a, b, c, d);                                                    \
+        b = _mm512_shuffle_epi32(b, _MM_SHUFFLE(2, 1, 0, 3));                \
+        c = _mm512_shuffle_epi32(c, _MM_SHUFFLE(1, 0, 3, 2));                \
+        d = _mm512_shuffle_epi32(d, _MM_SHUFFLE(0, 3, 2, 1));                \
+    } while (0)
+
+/* Rows 0..3 of blocks counter .. counter + 3, one block per 128-bit lane. */
+#define ZC_ROWS_INIT(a, b, c, d, key, counter, nonce)                                          \
+    do {                                                                                       \
+        a = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)zc_sigma));               \
+        b = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(key)));                  \
+        c = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)((key) + 4)));            \
+        d = _mm512_add_epi32(_mm512_broadcast_i32x4(_mm_setr_epi32((int)(counter), (int)(nonce)[0], \
+                                                                   (int)(nonce)[1],           \
+                                                                   (int)(nonce)[2])),         \
+                             _mm512_setr_epi32(0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0)); \
+    } while (0)
+
+/* Adds the input rows back and writes nblocks (1..4) blocks. */
+ZC_AVX512_INLINE void zc_rows_finish(__m512i a, __m512i b, __m512i c, __m512i d,
+                                     const uint32_t key[8], uint32_t counter,
+                                     const uint32_t nonce[3], unsigned char *out,
+                                     const unsigned char *in, size_t nblocks)
 {
-    const __m512i a0 = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)zc_sigma));
-    const __m512i b0 = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)key));
-    const __m512i c0 = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(key + 4)));
-    const __m512i d0 = _mm512_setr_epi32((int)counter, (int)nonce[0], (int)nonce[1], (int)nonce[2],
-                                         (int)(counter + 1), (int)nonce[0], (int)nonce[1], (int)nonce[2],
-                                         (int)(counter + 2), (int)nonce[0], (int)nonce[1], (int)nonce[2],
-                                         (int)(counter + 3), (int)nonce[0], (int)nonce[1], (int)nonce[2]);
-    const __m512i four = _mm512_setr_epi32(4, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0);
-    __m512i a[2], b[2], c[2], d[2], dd[2];
+    __m512i a0, b0, c0, d0;
 
-    for (int g = 0; g < groups; g++) {
-        a[g] = a0, b[g] = b0, c[g] = c0;
-        dd[g] = d[g] = g == 0 ? d0 : _mm512_add_epi32(d0, four);
-    }
-    for (int round = 0; round < 10; round++) {
-        for (int g = 0; g < groups; g++)
-            ZC_QR(a[g], b[g], c[g], d[g]);
-        /* Rotate rows 1..3 by 1..3 words: the diagonals become columns. */
-        for (int g = 0; g < groups; g++) {
-            b[g] = _mm512_shuffle_epi32(b[g], _MM_SHUFFLE(0, 3, 2, 1));
-            c[g] = _mm512_shuffle_epi32(c[g], _MM_SHUFFLE(1, 0, 3, 2));
-            d[g] = _mm512_shuffle_epi32(d[g], _MM_SHUFFLE(2, 1, 0, 3));
-        }
-        for (int g = 0; g < groups; g++)
-            ZC_QR(a[g], b[g], c[g], d[g]);
-        for (int g = 0; g < groups; g++) {
-            b[g] = _mm512_shuffle_epi32(b[g], _MM_SHUFFLE(2, 1, 0, 3));
-            c[g] = _mm512_shuffle_epi32(c[g], _MM_SHUFFLE(1, 0, 3, 2));
-            d[g] = _mm512_shuffle_epi32(d[g], _MM_SHUFFLE(0, 3, 2, 1));
-        }
-    }
-    for (int g = 0; g < groups && nblocks > 0; g++) {
-        size_t n = nblocks < 4 ? nblocks : 4;
-
-        zc_lanes_xor_store(_mm512_add_epi32(a[g], a0), _mm512_add_epi32(b[g], b0),
-                           _mm512_add_epi32(c[g], c0), _mm512_add_epi32(d[g], dd[g]),
-                           out + 256 * g, in + 256 * g, 64, n);
-        nblocks -= n;
-    }
+    ZC_ROWS_INIT(a0, b0, c0, d0, key, counter, nonce);
+    zc_lanes_xor_store(_mm512_add_epi32(a, a0), _mm512_add_epi32(b, b0),
+                       _mm512_add_epi32(c, c0), _mm512_add_epi32(d, d0), out, in, 64, nblocks);
 }
 
+/* 1 to 4 blocks: one latency-bound chain. */
 static ZC_AVX512 void zc_chacha20_rows4(const uint32_t key[8], uint32_t counter,
                                         const uint32_t nonce[3], unsigned char *out,
                                         const unsigned char *in, size_t nblocks)
 {
-    zc_chacha20_rows(1, key, counter, nonce, out, in, nblocks);
+    __m512i a, b, c, d;
+
+    ZC_ROWS_INIT(a, b, c, d, key, counter, nonce);
+    for (int round = 0; round < 10; round++)
+        ZC_ROWS_DOUBLE_ROUND(a, b, c, d);
+    zc_rows_finish(a, b, c, d, key, counter, nonce, out, in, nblocks);
 }
 
-static ZC_AVX512 void zc_chacha20_rows8(const uint32_t key[8], uint32_t counter,
-                                        const uint32_t nonce[3], unsigned char *out,
-                                        const unsigned char *in, size_t nblocks)
+#define ZC_AVX512VL __attribute__((target("avx512f,avx512vl")))
+
+#define ZC_QR8(a, b, c, d)                                                              \
+    do {                                                                                \
+        a = _mm256_add_epi32(a, b), d = _mm256_xor_si256(d, a), d = _mm256_rol_epi32(d, 16); \
+        c = _mm256_add_epi32(c, d), b = _mm256_xor_si256(b, c), b = _mm256_rol_epi32(b, 12); \
+        a = _mm256_add_epi32(a, b), d = _mm256_xor_si256(d, a), d = _mm256_rol_epi32(d, 8);  \
+        c = _mm256_add_epi32(c, d), b = _mm256_xor_si256(b, c), b = _mm256_rol_epi32(b, 7);  \
+    } while (0)
+
+/*
+ * 5 to 8 blocks: the vertical layout on 256-bit vectors (word i of eight
+ * blocks per vector). Unlike the row-wise form it is not one latency chain:
+ * eight blocks cost about what four cost row-wise, so a message's first
+ * call can make eight.
+ */
+static ZC_AVX512VL void zc_chacha20_x8(const uint32_t key[8], uint32_t counter,
+                                       const uint32_t nonce[3], unsigned char *out,
+                                       const unsigned char *in, size_t nblocks)
 {
-    zc_chacha20_rows(2, key, counter, nonce, out, in, nblocks);
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    __m256i x[16];
+
+#pragma GCC unroll 16
+    for (int i = 0; i < 4; i++)
+        x[i] = _mm256_set1_epi32((int)zc_sigma[i]);
+#pragma GCC unroll 16
+    for (int i = 0; i < 8; i++)
+        x[4 + i] = _mm256_set1_epi32((int)key[i]);
+    x[12] = _mm256_add_epi32(_mm256_set1_epi32((int)counter), lanes);
+#pragma GCC unroll 16
+    for (int i = 0; i < 3; i++)
+        x[13 + i] = _mm256_set1_epi32((int)nonce[i]);
+
+    ZC_CHACHA20_ROUNDS(ZC_QR8, x);
+
+#pragma GCC unroll 16
+    for (int i = 0; i < 4; i++)
+        x[i] = _mm256_add_epi32(x[i], _mm256_set1_epi32((int)zc_sigma[i]));
+#pragma GCC unroll 16
+    for (int i = 0; i < 8; i++)
+        x[4 + i] = _mm256_add_epi32(x[4 + i], _mm256_set1_epi32((int)key[i]));
+    x[12] = _mm256_add_epi32(x[12], _mm256_add_epi32(_mm256_set1_epi32((int)counter), lanes));
+#pragma GCC unroll 16
+    for (int i = 0; i < 3; i++)
+        x[13 + i] = _mm256_add_epi32(x[13 + i], _mm256_set1_epi32((int)nonce[i]));
+
+    /* v[g][j], 128-bit lane k: words 4g..4g+3 of block 4k + j */
+    __m256i v[4][4];
+#pragma GCC unroll 4
+    for (int g = 0; g < 4; g++) {
+        __m256i ab0 = _mm256_unpacklo_epi32(x[4 * g], x[4 * g + 1]);
+        __m256i ab1 = _mm256_unpackhi_epi32(x[4 * g], x[4 * g + 1]);
+        __m256i cd0 = _mm256_unpacklo_epi32(x[4 * g + 2], x[4 * g + 3]);
+        __m256i cd1 = _mm256_unpackhi_epi32(x[4 * g + 2], x[4 * g + 3]);
+
+        v[g][0] = _mm256_unpacklo_epi64(ab0, cd0);
+        v[g][1] = _mm256_unpackhi_epi64(ab0, cd0);
+        v[g][2] = _mm256_unpacklo_epi64(ab1, cd1);
+        v[g][3] = _mm256_unpackhi_epi64(ab1, cd1);
+    }
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; j++) {
+        /* 0x20: low lanes of both (block j), 0x31: high lanes (block 4 + j) */
+        __m256i lo01 = _mm256_permute2x128_si256(v[0][j], v[1][j], 0x20);
+        __m256i lo23 = _mm256_permute2x128_si256(v[2][j], v[3][j], 0x20);
+        __m256i hi01 = _mm256_permute2x128_si256(v[0][j], v[1][j], 0x31);
+        __m256i hi23 = _mm256_permute2x128_si256(v[2][j], v[3][j], 0x31);
+        unsigned char *o = out + 64 * j;
+        const unsigned char *p = in + 64 * j;
+
+        if ((size_t)j < nblocks) {
+            _mm256_storeu_si256((__m256i *)o, _mm256_xor_si256(lo01, _mm256_loadu_si256((const __m256i *)p)));
+            _mm256_storeu_si256((__m256i *)(o + 32),
+                                _mm256_xor_si256(lo23, _mm256_loadu_si256((const __m256i *)(p + 32))));
+        }
+        if ((size_t)j + 4 < nblocks) {
+            _mm256_storeu_si256((__m256i *)(o + 256),
+                                _mm256_xor_si256(hi01, _mm256_loadu_si256((const __m256i *)(p + 256))));
+            _mm256_storeu_si256((__m256i *)(o + 288),
+                                _mm256_xor_si256(hi23, _mm256_loadu_si256((const __m256i *)(p + 288))));
+        }
+    }
+}
+
+static int zc_have_avx512vl(void)
+{
+    return __builtin_cpu_supports("avx512vl");
 }
 
 void zc_x86_chacha20_avx512(const uint32_t key[8], uint32_t counter, const uint32_t nonce[3],
@@ -174,8 +256,10 @@ void zc_x86_chacha20_avx512(const uint32_t key[8], uint32_t counter, const uint3
     while (nblocks > 0) {
         size_t n = nblocks > 8 ? 8 : nblocks;
 
-        if (n > 4)
-            zc_chacha20_rows8(key, counter, nonce, out, in, n);
+        if (n > 4 && zc_have_avx512vl())
+            zc_chacha20_x8(key, counter, nonce, out, in, n);
+        else if (n > 4)
+            zc_chacha20_rows4(key, counter, nonce, out, in, 4), zc_chacha20_rows4(key, counter + 4, nonce, out + 256, in + 256, n - 4);
         else
             zc_chacha20_rows4(key, counter, nonce, out, in, n);
         nblocks -= n, counter += (uint32_t)n, in += 64 * n, out += 64 * n;

@@ -16,8 +16,13 @@
 #define ZC_IFMA __attribute__((target("avx512f,avx512ifma")))
 #define ZC_IFMA_INLINE __attribute__((target("avx512f,avx512ifma"), always_inline)) static inline
 
-/* Below this many blocks the vector set-up and lane sum cost more than it saves. */
+/*
+ * Below this many blocks the vector set-up and lane sum cost more than they
+ * save; a message's first vector run also computes the powers of r (~70
+ * cycles), which only a longer run pays back.
+ */
 #define ZC_POLY_IFMA_MIN_BLOCKS 8
+#define ZC_POLY_IFMA_FIRST_MIN_BLOCKS 16
 
 #define ZC_M44 UINT64_C(0xfffffffffff)
 #define ZC_M42 UINT64_C(0x3ffffffffff)
@@ -52,9 +57,13 @@ static void zc_poly_powers_fill(zc_poly64 *s)
 {
     uint64_t p[8][3]; /* p[i] = r^(i + 1) */
 
+    /* Four dependent steps, not eight: r^2; r^3, r^4; r^5..r^8 = r^4 * r^1..r^4. */
     zc_poly_to44(p[0], s->r[0], s->r[1], 0);
-    for (int i = 1; i < 8; i++)
-        zc_poly44_mul(p[i], p[i - 1], p[0]);
+    zc_poly44_mul(p[1], p[0], p[0]);
+    zc_poly44_mul(p[2], p[1], p[0]);
+    zc_poly44_mul(p[3], p[1], p[1]);
+    for (int i = 4; i < 8; i++)
+        zc_poly44_mul(p[i], p[3], p[i - 4]);
     for (int lane = 0; lane < 8; lane++)
         for (int limb = 0; limb < 3; limb++)
             s->pow[limb][lane] = p[7 - lane][limb];
@@ -214,7 +223,8 @@ void zc_x86_poly1305_blocks(void *st, const unsigned char *in, size_t nblocks)
 {
     zc_poly64 *s = st;
 
-    if (nblocks >= ZC_POLY_IFMA_MIN_BLOCKS && __builtin_cpu_supports("avx512ifma")) {
+    if (nblocks >= (s->pow_ready ? ZC_POLY_IFMA_MIN_BLOCKS : ZC_POLY_IFMA_FIRST_MIN_BLOCKS)
+        && __builtin_cpu_supports("avx512ifma")) {
         size_t nv = nblocks & ~(size_t)7;
 
         zc_poly1305_ifma(s, in, nv);
