@@ -178,6 +178,15 @@ if [ $speed = 1 ]; then
                       $5 / 1e6, $6 }' "$OUT/speed.csv"
 fi
 
+# ------------------------------------------------------------------ raw ipsec-mb
+RAW=${ZC_RAW_IPSECMB:-$(dirname "$BENCH")/zc_raw_ipsecmb}
+if [ $speed = 1 ] && [ -x "$RAW" ]; then
+    echo
+    echo "== raw ipsec-mb against zcrypto through EVP (same process, interleaved)"
+    if [ $quick = 1 ]; then raw_rounds=2; else raw_rounds=10; fi
+    "$RAW" --module-dir "$MODDIR" --rounds $raw_rounds | tee "$OUT/raw.txt" || status=1
+fi
+
 # ------------------------------------------------------------------ plots
 echo
 if [ ! -s "$OUT/zc_bench.csv" ]; then
@@ -198,6 +207,7 @@ echo "== CSV: $OUT/zc_bench.csv, $OUT/ratios.csv$( [ $speed = 1 ] && echo ", $OU
 if [ $save = 1 ] && [ $status = 0 ]; then
     mkdir -p "$SRCDIR/bench/results" &&
         cp "$OUT"/*.csv "$OUT"/env.txt "$OUT"/*.png "$SRCDIR/bench/results/" &&
+        { [ ! -f "$OUT/raw.txt" ] || cp "$OUT/raw.txt" "$SRCDIR/bench/results/"; } &&
         echo "== saved to $SRCDIR/bench/results"
 fi
 exit $status
