@@ -1,8 +1,9 @@
 /*
  * ChaCha20-Poly1305 (RFC 8439 section 2.8) framing over a backend's
- * ChaCha20 and Poly1305 primitives, data in any chunking. Whole 64-byte
- * blocks go to the backend in bulk; a keystream block split across updates
- * and the 16-byte Poly1305 blocks are buffered here.
+ * ChaCha20 and Poly1305 primitives, data in any chunking. Long runs of
+ * whole 64-byte blocks go to the backend in bulk; keystream for short
+ * updates is computed ahead into a buffer (see zc_chachapoly_prims
+ * ks_blocks), and partial 16-byte Poly1305 blocks are buffered here.
  */
 #include "config.h"
 

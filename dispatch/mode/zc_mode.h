@@ -56,12 +56,12 @@ typedef struct zc_chachapoly_prims {
     void (*poly_blocks)(void *st, const unsigned char *in, size_t nblocks);
     void (*poly_finish)(void *st, unsigned char tag[16]); /* wipes st */
     /*
-     * Keystream blocks the mode computes ahead when a streaming update ends
-     * inside a block (1 to ZC_CP_KS_BLOCKS): a backend whose chacha20 makes
-     * many blocks in the time of one says so, and short streaming updates
-     * then share one call. A message's first call makes up to four blocks
-     * (the Poly1305 key and the first 192 bytes of keystream); a one-shot
-     * message never computes past its end.
+     * The backend's full-width pass in blocks (1 to ZC_CP_KS_BLOCKS): how
+     * much keystream the mode computes ahead once short updates stream in
+     * (they then share one call), and from what length an update goes
+     * straight to the backend. A message's first call makes block 0 (the
+     * Poly1305 key) and what the first update needs, up to eight blocks; a
+     * one-shot message never computes past its end.
      */
     unsigned ks_blocks;
 } zc_chachapoly_prims;

@@ -1,10 +1,10 @@
 /*
- * ChaCha20 on AVX-512F. Sixteen blocks per pass with vector i holding
- * state word i of all sixteen (every quarter-round step one instruction,
- * rotations one vprold each); fewer blocks run row-wise, one block per
- * 128-bit lane, with two independent groups interleaved so short inputs
- * (one record, or the mode's four blocks of keystream ahead) pay one
- * round latency chain for up to eight blocks.
+ * ChaCha20 on AVX-512. Sixteen blocks per pass with vector i holding state
+ * word i of all sixteen (every quarter-round step one instruction,
+ * rotations one vprold each); five to eight blocks the same way on 256-bit
+ * vectors; one to four row-wise, one block per 128-bit lane, one latency
+ * chain. The avx512 backend runs only where ipsec-mb's AVX-512 manager
+ * does, which requires AVX512F, DQ, CD, BW and VL.
  */
 #include "config.h"
 
@@ -243,11 +243,6 @@ static ZC_AVX512VL void zc_chacha20_x8(const uint32_t key[8], uint32_t counter,
     }
 }
 
-static int zc_have_avx512vl(void)
-{
-    return __builtin_cpu_supports("avx512vl");
-}
-
 void zc_x86_chacha20_avx512(const uint32_t key[8], uint32_t counter, const uint32_t nonce[3],
                             unsigned char *out, const unsigned char *in, size_t nblocks)
 {
@@ -256,10 +251,8 @@ void zc_x86_chacha20_avx512(const uint32_t key[8], uint32_t counter, const uint3
     while (nblocks > 0) {
         size_t n = nblocks > 8 ? 8 : nblocks;
 
-        if (n > 4 && zc_have_avx512vl())
+        if (n > 4)
             zc_chacha20_x8(key, counter, nonce, out, in, n);
-        else if (n > 4)
-            zc_chacha20_rows4(key, counter, nonce, out, in, 4), zc_chacha20_rows4(key, counter + 4, nonce, out + 256, in + 256, n - 4);
         else
             zc_chacha20_rows4(key, counter, nonce, out, in, n);
         nblocks -= n, counter += (uint32_t)n, in += 64 * n, out += 64 * n;
