@@ -16,12 +16,56 @@
 
 static const uint32_t zc_sigma[4] = { 0x61707865, 0x3320646e, 0x79622d32, 0x6b206574 };
 
-#define ZC_QR(a, b, c, d)                                                               \
+/*
+ * The quarter-round, and the steps of the vertical layout (vector i =
+ * state word i of 16 or 8 blocks), once for both widths: P is the
+ * intrinsic prefix (_mm512_ or _mm256_), XOR that width's xor.
+ */
+#define ZC_QRV(P, XOR, a, b, c, d)                                                      \
     do {                                                                                \
-        a = _mm512_add_epi32(a, b), d = _mm512_xor_si512(d, a), d = _mm512_rol_epi32(d, 16); \
-        c = _mm512_add_epi32(c, d), b = _mm512_xor_si512(b, c), b = _mm512_rol_epi32(b, 12); \
-        a = _mm512_add_epi32(a, b), d = _mm512_xor_si512(d, a), d = _mm512_rol_epi32(d, 8);  \
-        c = _mm512_add_epi32(c, d), b = _mm512_xor_si512(b, c), b = _mm512_rol_epi32(b, 7);  \
+        a = P##add_epi32(a, b), d = XOR(d, a), d = P##rol_epi32(d, 16);                  \
+        c = P##add_epi32(c, d), b = XOR(b, c), b = P##rol_epi32(b, 12);                  \
+        a = P##add_epi32(a, b), d = XOR(d, a), d = P##rol_epi32(d, 8);                   \
+        c = P##add_epi32(c, d), b = XOR(b, c), b = P##rol_epi32(b, 7);                   \
+    } while (0)
+#define ZC_QR(a, b, c, d) ZC_QRV(_mm512_, _mm512_xor_si512, a, b, c, d)
+#define ZC_QR8(a, b, c, d) ZC_QRV(_mm256_, _mm256_xor_si256, a, b, c, d)
+
+/*
+ * x = the input state, or (OP = add) x += the input state. The input words
+ * are not kept in registers through the rounds (16 state vectors plus 16
+ * inputs would spill): they are broadcast from memory again at the end.
+ */
+#define ZC_VERT_INPUT(P, OP, x, key, counter, nonce, lanes)                           \
+    do {                                                                              \
+        _Pragma("GCC unroll 16") for (int i = 0; i < 16; i++)                         \
+        {                                                                             \
+            int w = i < 4 ? (int)zc_sigma[i] : i < 12 ? (int)(key)[i - 4]            \
+                  : i == 12 ? (int)(counter) : (int)(nonce)[i - 13];                  \
+            x[i] = OP(x[i], i == 12 ? P##add_epi32(P##set1_epi32(w), lanes)          \
+                                    : P##set1_epi32(w));                             \
+        }                                                                             \
+    } while (0)
+#define ZC_VERT_SET(a, b) (b)
+
+/*
+ * Words 4g..4g+3 of four state vectors -> v[g][j]: 128-bit lane k holds
+ * those words of block 4k + j.
+ */
+#define ZC_VERT_UNPACK(P, x, v)                                                       \
+    do {                                                                              \
+        _Pragma("GCC unroll 4") for (int g = 0; g < 4; g++)                          \
+        {                                                                             \
+            __typeof__(x[0]) ab0 = P##unpacklo_epi32(x[4 * g], x[4 * g + 1]);         \
+            __typeof__(x[0]) ab1 = P##unpackhi_epi32(x[4 * g], x[4 * g + 1]);         \
+            __typeof__(x[0]) cd0 = P##unpacklo_epi32(x[4 * g + 2], x[4 * g + 3]);     \
+            __typeof__(x[0]) cd1 = P##unpackhi_epi32(x[4 * g + 2], x[4 * g + 3]);     \
+                                                                                      \
+            v[g][0] = P##unpacklo_epi64(ab0, cd0);                                    \
+            v[g][1] = P##unpackhi_epi64(ab0, cd0);                                    \
+            v[g][2] = P##unpacklo_epi64(ab1, cd1);                                    \
+            v[g][3] = P##unpackhi_epi64(ab1, cd1);                                    \
+        }                                                                             \
     } while (0)
 
 /*
@@ -51,53 +95,13 @@ static ZC_AVX512 void zc_chacha20_x16(const uint32_t key[8], uint32_t counter,
                                       const unsigned char *in)
 {
     const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    __m512i x[16];
+    __m512i x[16], v[4][4];
 
-    /*
-     * The input words are not kept in registers through the rounds (16
-     * state vectors plus 16 inputs would spill): they are broadcast from
-     * memory again for the final addition.
-     */
-#pragma GCC unroll 16
-    for (int i = 0; i < 4; i++)
-        x[i] = _mm512_set1_epi32((int)zc_sigma[i]);
-#pragma GCC unroll 16
-    for (int i = 0; i < 8; i++)
-        x[4 + i] = _mm512_set1_epi32((int)key[i]);
-    x[12] = _mm512_add_epi32(_mm512_set1_epi32((int)counter), lanes);
-#pragma GCC unroll 16
-    for (int i = 0; i < 3; i++)
-        x[13 + i] = _mm512_set1_epi32((int)nonce[i]);
-
+    ZC_VERT_INPUT(_mm512_, ZC_VERT_SET, x, key, counter, nonce, lanes);
     ZC_CHACHA20_ROUNDS(ZC_QR, x);
-
-#pragma GCC unroll 16
-    for (int i = 0; i < 4; i++)
-        x[i] = _mm512_add_epi32(x[i], _mm512_set1_epi32((int)zc_sigma[i]));
-#pragma GCC unroll 16
-    for (int i = 0; i < 8; i++)
-        x[4 + i] = _mm512_add_epi32(x[4 + i], _mm512_set1_epi32((int)key[i]));
-    x[12] = _mm512_add_epi32(x[12], _mm512_add_epi32(_mm512_set1_epi32((int)counter), lanes));
-#pragma GCC unroll 16
-    for (int i = 0; i < 3; i++)
-        x[13 + i] = _mm512_add_epi32(x[13 + i], _mm512_set1_epi32((int)nonce[i]));
-    /*
-     * Words 4g..4g+3 of four vectors -> v[g][j]: lane k = those words of
-     * block 4k + j. Then block 4k + j is lane k of v[0..3][j].
-     */
-    __m512i v[4][4];
-#pragma GCC unroll 4
-    for (int g = 0; g < 4; g++) {
-        __m512i ab0 = _mm512_unpacklo_epi32(x[4 * g], x[4 * g + 1]);
-        __m512i ab1 = _mm512_unpackhi_epi32(x[4 * g], x[4 * g + 1]);
-        __m512i cd0 = _mm512_unpacklo_epi32(x[4 * g + 2], x[4 * g + 3]);
-        __m512i cd1 = _mm512_unpackhi_epi32(x[4 * g + 2], x[4 * g + 3]);
-
-        v[g][0] = _mm512_unpacklo_epi64(ab0, cd0);
-        v[g][1] = _mm512_unpackhi_epi64(ab0, cd0);
-        v[g][2] = _mm512_unpacklo_epi64(ab1, cd1);
-        v[g][3] = _mm512_unpackhi_epi64(ab1, cd1);
-    }
+    ZC_VERT_INPUT(_mm512_, _mm512_add_epi32, x, key, counter, nonce, lanes);
+    ZC_VERT_UNPACK(_mm512_, x, v);
+    /* block 4k + j is lane k of v[0..3][j] */
 #pragma GCC unroll 4
     for (int j = 0; j < 4; j++)
         zc_lanes_xor_store(v[0][j], v[1][j], v[2][j], v[3][j], out + 64 * j, in + 64 * j, 256, 4);
@@ -160,14 +164,6 @@ static ZC_AVX512 void zc_chacha20_rows4(const uint32_t key[8], uint32_t counter,
 
 #define ZC_AVX512VL __attribute__((target("avx512f,avx512vl")))
 
-#define ZC_QR8(a, b, c, d)                                                              \
-    do {                                                                                \
-        a = _mm256_add_epi32(a, b), d = _mm256_xor_si256(d, a), d = _mm256_rol_epi32(d, 16); \
-        c = _mm256_add_epi32(c, d), b = _mm256_xor_si256(b, c), b = _mm256_rol_epi32(b, 12); \
-        a = _mm256_add_epi32(a, b), d = _mm256_xor_si256(d, a), d = _mm256_rol_epi32(d, 8);  \
-        c = _mm256_add_epi32(c, d), b = _mm256_xor_si256(b, c), b = _mm256_rol_epi32(b, 7);  \
-    } while (0)
-
 /*
  * 5 to 8 blocks: the vertical layout on 256-bit vectors (word i of eight
  * blocks per vector). Unlike the row-wise form it is not one latency chain:
@@ -179,46 +175,12 @@ static ZC_AVX512VL void zc_chacha20_x8(const uint32_t key[8], uint32_t counter,
                                        const unsigned char *in, size_t nblocks)
 {
     const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    __m256i x[16];
+    __m256i x[16], v[4][4];
 
-#pragma GCC unroll 16
-    for (int i = 0; i < 4; i++)
-        x[i] = _mm256_set1_epi32((int)zc_sigma[i]);
-#pragma GCC unroll 16
-    for (int i = 0; i < 8; i++)
-        x[4 + i] = _mm256_set1_epi32((int)key[i]);
-    x[12] = _mm256_add_epi32(_mm256_set1_epi32((int)counter), lanes);
-#pragma GCC unroll 16
-    for (int i = 0; i < 3; i++)
-        x[13 + i] = _mm256_set1_epi32((int)nonce[i]);
-
+    ZC_VERT_INPUT(_mm256_, ZC_VERT_SET, x, key, counter, nonce, lanes);
     ZC_CHACHA20_ROUNDS(ZC_QR8, x);
-
-#pragma GCC unroll 16
-    for (int i = 0; i < 4; i++)
-        x[i] = _mm256_add_epi32(x[i], _mm256_set1_epi32((int)zc_sigma[i]));
-#pragma GCC unroll 16
-    for (int i = 0; i < 8; i++)
-        x[4 + i] = _mm256_add_epi32(x[4 + i], _mm256_set1_epi32((int)key[i]));
-    x[12] = _mm256_add_epi32(x[12], _mm256_add_epi32(_mm256_set1_epi32((int)counter), lanes));
-#pragma GCC unroll 16
-    for (int i = 0; i < 3; i++)
-        x[13 + i] = _mm256_add_epi32(x[13 + i], _mm256_set1_epi32((int)nonce[i]));
-
-    /* v[g][j], 128-bit lane k: words 4g..4g+3 of block 4k + j */
-    __m256i v[4][4];
-#pragma GCC unroll 4
-    for (int g = 0; g < 4; g++) {
-        __m256i ab0 = _mm256_unpacklo_epi32(x[4 * g], x[4 * g + 1]);
-        __m256i ab1 = _mm256_unpackhi_epi32(x[4 * g], x[4 * g + 1]);
-        __m256i cd0 = _mm256_unpacklo_epi32(x[4 * g + 2], x[4 * g + 3]);
-        __m256i cd1 = _mm256_unpackhi_epi32(x[4 * g + 2], x[4 * g + 3]);
-
-        v[g][0] = _mm256_unpacklo_epi64(ab0, cd0);
-        v[g][1] = _mm256_unpackhi_epi64(ab0, cd0);
-        v[g][2] = _mm256_unpacklo_epi64(ab1, cd1);
-        v[g][3] = _mm256_unpackhi_epi64(ab1, cd1);
-    }
+    ZC_VERT_INPUT(_mm256_, _mm256_add_epi32, x, key, counter, nonce, lanes);
+    ZC_VERT_UNPACK(_mm256_, x, v);
 #pragma GCC unroll 4
     for (int j = 0; j < 4; j++) {
         /* 0x20: low lanes of both (block j), 0x31: high lanes (block 4 + j) */
