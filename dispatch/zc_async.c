@@ -371,6 +371,19 @@ int zc_async_would_offload(const zc_async *as, size_t len, int urgent)
            && ASYNC_get_current_job() != NULL;
 }
 
+/*
+ * Whether new work runs on the calling thread because the engine already
+ * has enough queued; records the answer in the slot, since a ctx that ran
+ * inline stays inline down to the lower depth (ZC_KEEP_INLINE_DEPTH).
+ */
+static int zc_async_engine_has_enough(const zc_async *as, zc_engine *e, zc_async_slot *slot)
+{
+    unsigned want = slot->on_caller ? ZC_KEEP_INLINE_DEPTH : ZC_INLINE_DEPTH;
+
+    slot->on_caller = as->eops->depth(e) >= want;
+    return slot->on_caller;
+}
+
 static int zc_async_inline(const zc_aead_ops *ops, const void *key_state, void *msg_state,
                            unsigned char *out, const unsigned char *in, size_t len, int enc)
 {
@@ -410,8 +423,7 @@ int zc_async_msg_update(zc_async *as, zc_async_slot *slot,
     if (!ASYNC_WAIT_CTX_get_callback(wctx, &cb, &cb_arg))
         cb = NULL;
     if ((e = zc_async_engine(as)) == NULL || !as->eops->healthy(e)
-        || (slot->on_caller = as->eops->depth(e) >= (slot->on_caller ? ZC_KEEP_INLINE_DEPTH
-                                                                     : ZC_INLINE_DEPTH))
+        || zc_async_engine_has_enough(as, e, slot)
         || (cb == NULL && ((w = zc_waiter_get()) == NULL || !zc_async_waitctx_arm(wctx, w)))
         || (r = as->eops->request_get(e)) == NULL) {
         atomic_fetch_add_explicit(&as->st.inline_busy, 1, memory_order_relaxed);

@@ -94,6 +94,15 @@ err:
  */
 #define ZC_CROSS_LEN 1637
 
+/* Deterministic filler (xorshift): any bytes will do, both sides get the same. */
+static void zc_kat_fill(unsigned char *buf, size_t len, uint32_t *x)
+{
+    for (size_t i = 0; i < len; i++) {
+        *x ^= *x << 13, *x ^= *x >> 17, *x ^= *x << 5;
+        buf[i] = (unsigned char)*x;
+    }
+}
+
 static int zc_kat_cross_one(const zc_aead_ops *ops, const zc_aead_ops *ref, zc_alg alg)
 {
     unsigned char key_state[ZC_KEY_STATE_MAX] __attribute__((aligned(64)));
@@ -104,21 +113,10 @@ static int zc_kat_cross_one(const zc_aead_ops *ops, const zc_aead_ops *ref, zc_a
     uint32_t x = 0x2545f491u + (uint32_t)alg;
     int ok = 1;
 
-    /* deterministic filler (xorshift): any bytes will do, both sides get the same */
-    for (size_t i = 0; i < sizeof(key) + sizeof(iv) + sizeof(aad) + sizeof(pt); i++) {
-        unsigned char b;
-
-        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
-        b = (unsigned char)x;
-        if (i < sizeof(key))
-            key[i] = b;
-        else if (i < sizeof(key) + sizeof(iv))
-            iv[i - sizeof(key)] = b;
-        else if (i < sizeof(key) + sizeof(iv) + sizeof(aad))
-            aad[i - sizeof(key) - sizeof(iv)] = b;
-        else
-            pt[i - sizeof(key) - sizeof(iv) - sizeof(aad)] = b;
-    }
+    zc_kat_fill(key, sizeof(key), &x);
+    zc_kat_fill(iv, sizeof(iv), &x);
+    zc_kat_fill(aad, sizeof(aad), &x);
+    zc_kat_fill(pt, sizeof(pt), &x);
     if (!ref->key_setup(key_state, key)
         || !ref->msg_start(key_state, msg_state, iv, sizeof(iv), aad, sizeof(aad), sizeof(pt))
         || !ref->msg_update(key_state, msg_state, want, pt, sizeof(pt), 1)

@@ -1,9 +1,10 @@
 /*
- * Poly1305 eight blocks at a time on AVX-512 IFMA (52-bit multiply-add),
- * in the 44/44/42-bit limbs of zc_poly1305_64, so short runs and tails
- * stay scalar in the same state. Lane j takes block j of each group of
- * eight; every group multiplies the accumulators by r^8, the last by
- * r^8 .. r^1 lane by lane, and the lanes are summed: Horner's rule
+ * Poly1305 eight blocks at a time on AVX-512 IFMA (52-bit multiply-add) in
+ * 44/44/42-bit limbs; short runs and tails stay in zc_poly1305_64's scalar
+ * radix-2^64 code, and the accumulator is converted between the two at the
+ * boundary (zc_poly_to44, zc_poly_collapse). Lane j takes block j of each
+ * group of eight; every group multiplies the accumulators by r^8, the last
+ * by r^8 .. r^1 lane by lane, and the lanes are summed: Horner's rule
  * regrouped, the same value as block after block.
  */
 #include "config.h"
