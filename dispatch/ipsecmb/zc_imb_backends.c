@@ -11,13 +11,23 @@
 #ifdef ZC_HAVE_X86_AVX512
 #include "zc_x86_internal.h"
 
-/* Our own ChaCha20-Poly1305 replaces ipsec-mb's where AVX-512 runs. */
+/*
+ * Our own ChaCha20-Poly1305 replaces ipsec-mb's where AVX2 or AVX-512 runs:
+ * ipsec-mb 1.3's costs ~150 ns per update call, and on AVX2 its Poly1305
+ * is scalar (0.68x the default provider from 1 KiB, measured with the
+ * default provider held to AVX2 too).
+ */
 ZC_CHACHAPOLY_MODE_OPS(zc_x86_chachapoly_avx512, zc_x86_chachapoly_avx512_prims)
+ZC_CHACHAPOLY_MODE_OPS(zc_x86_chachapoly_avx2, zc_x86_chachapoly_avx2_prims)
 #define ZC_AVX512_CHACHAPOLY (&zc_x86_chachapoly_avx512)
 #define ZC_AVX512_CHACHAPOLY_DESC "; ChaCha20-Poly1305: zcrypto AVX-512 (IFMA Poly1305 where present)"
+#define ZC_AVX2_CHACHAPOLY (&zc_x86_chachapoly_avx2)
+#define ZC_AVX2_CHACHAPOLY_DESC "; ChaCha20-Poly1305: zcrypto AVX2"
 #else
 #define ZC_AVX512_CHACHAPOLY (&zc_imb_chachapoly_ops[ZC_IMB_AVX512])
 #define ZC_AVX512_CHACHAPOLY_DESC ""
+#define ZC_AVX2_CHACHAPOLY (&zc_imb_chachapoly_ops[ZC_IMB_AVX2])
+#define ZC_AVX2_CHACHAPOLY_DESC ""
 #endif
 
 static int zc_imb_activate(zc_imb_arch arch, const zc_aead_ops *const aead[ZC_ALG_COUNT])
@@ -62,8 +72,8 @@ ZC_IMB_BACKEND(zc_backend_imb_avx, ZC_IMB_AVX, ZC_BACKEND_AVX, "avx",
                "Intel ipsec-mb " IMB_VERSION_STR ", AVX manager",
                &zc_imb_chachapoly_ops[ZC_IMB_AVX])
 ZC_IMB_BACKEND(zc_backend_imb_avx2, ZC_IMB_AVX2, ZC_BACKEND_AVX2, "avx2",
-               "Intel ipsec-mb " IMB_VERSION_STR ", AVX2 manager",
-               &zc_imb_chachapoly_ops[ZC_IMB_AVX2])
+               "Intel ipsec-mb " IMB_VERSION_STR ", AVX2 manager" ZC_AVX2_CHACHAPOLY_DESC,
+               ZC_AVX2_CHACHAPOLY)
 ZC_IMB_BACKEND(zc_backend_imb_avx512, ZC_IMB_AVX512, ZC_BACKEND_AVX512, "avx512",
                "Intel ipsec-mb " IMB_VERSION_STR ", AVX-512 manager (VAES where present)"
                ZC_AVX512_CHACHAPOLY_DESC, ZC_AVX512_CHACHAPOLY)

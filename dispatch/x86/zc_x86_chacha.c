@@ -21,15 +21,35 @@ static const uint32_t zc_sigma[4] = { 0x61707865, 0x3320646e, 0x79622d32, 0x6b20
  * state word i of 16 or 8 blocks), once for both widths: P is the
  * intrinsic prefix (_mm512_ or _mm256_), XOR that width's xor.
  */
-#define ZC_QRV(P, XOR, a, b, c, d)                                                      \
+#define ZC_QRV(P, XOR, ROL, a, b, c, d)                                                 \
     do {                                                                                \
-        a = P##add_epi32(a, b), d = XOR(d, a), d = P##rol_epi32(d, 16);                  \
-        c = P##add_epi32(c, d), b = XOR(b, c), b = P##rol_epi32(b, 12);                  \
-        a = P##add_epi32(a, b), d = XOR(d, a), d = P##rol_epi32(d, 8);                   \
-        c = P##add_epi32(c, d), b = XOR(b, c), b = P##rol_epi32(b, 7);                   \
+        a = P##add_epi32(a, b), d = XOR(d, a), d = ROL(d, 16);                           \
+        c = P##add_epi32(c, d), b = XOR(b, c), b = ROL(b, 12);                           \
+        a = P##add_epi32(a, b), d = XOR(d, a), d = ROL(d, 8);                            \
+        c = P##add_epi32(c, d), b = XOR(b, c), b = ROL(b, 7);                            \
     } while (0)
-#define ZC_QR(a, b, c, d) ZC_QRV(_mm512_, _mm512_xor_si512, a, b, c, d)
-#define ZC_QR8(a, b, c, d) ZC_QRV(_mm256_, _mm256_xor_si256, a, b, c, d)
+#define ZC_QR(a, b, c, d) ZC_QRV(_mm512_, _mm512_xor_si512, _mm512_rol_epi32, a, b, c, d)
+#define ZC_QR8(a, b, c, d) ZC_QRV(_mm256_, _mm256_xor_si256, _mm256_rol_epi32, a, b, c, d)
+
+/*
+ * AVX2 has no rotate: by 16 and 8 a byte shuffle (one instruction), by 12
+ * and 7 two shifts and an or.
+ */
+#define ZC_AVX2 __attribute__((target("avx2")))
+#define ZC_AVX2_INLINE __attribute__((target("avx2"), always_inline)) static inline
+
+ZC_AVX2_INLINE __m256i zc_rol_avx2(__m256i x, const int n)
+{
+    if (n == 16)
+        return _mm256_shuffle_epi8(x, _mm256_setr_epi8(2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13,
+                                                       2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13));
+    if (n == 8)
+        return _mm256_shuffle_epi8(x, _mm256_setr_epi8(3, 0, 1, 2, 7, 4, 5, 6, 11, 8, 9, 10, 15, 12, 13, 14,
+                                                       3, 0, 1, 2, 7, 4, 5, 6, 11, 8, 9, 10, 15, 12, 13, 14));
+    return _mm256_or_si256(_mm256_slli_epi32(x, n), _mm256_srli_epi32(x, 32 - n));
+}
+#define ZC_QR8_AVX2(a, b, c, d) ZC_QRV(_mm256_, _mm256_xor_si256, zc_rol_avx2, a, b, c, d)
+
 
 /*
  * x = the input state, or (OP = add) x += the input state. The input words
@@ -112,17 +132,18 @@ static ZC_AVX512 void zc_chacha20_x16(const uint32_t key[8], uint32_t counter,
  * A double round: the column quarter-rounds, then rows 1..3 rotated by
  * 1..3 words so the diagonals line up as columns, and back.
  */
-#define ZC_ROWS_DOUBLE_ROUND(a, b, c, d)                                      \
+#define ZC_ROWS_DOUBLE_ROUND_V(P, QR, a, b, c, d)                             \
     do {                                                                      \
-        ZC_QR(a, b, c, d);                                                    \
-        b = _mm512_shuffle_epi32(b, _MM_SHUFFLE(0, 3, 2, 1));                \
-        c = _mm512_shuffle_epi32(c, _MM_SHUFFLE(1, 0, 3, 2));                \
-        d = _mm512_shuffle_epi32(d, _MM_SHUFFLE(2, 1, 0, 3));                \
-        ZC_QR(a, b, c, d);                                                    \
-        b = _mm512_shuffle_epi32(b, _MM_SHUFFLE(2, 1, 0, 3));                \
-        c = _mm512_shuffle_epi32(c, _MM_SHUFFLE(1, 0, 3, 2));                \
-        d = _mm512_shuffle_epi32(d, _MM_SHUFFLE(0, 3, 2, 1));                \
+        QR(a, b, c, d);                                                       \
+        b = P##shuffle_epi32(b, _MM_SHUFFLE(0, 3, 2, 1));                     \
+        c = P##shuffle_epi32(c, _MM_SHUFFLE(1, 0, 3, 2));                     \
+        d = P##shuffle_epi32(d, _MM_SHUFFLE(2, 1, 0, 3));                     \
+        QR(a, b, c, d);                                                       \
+        b = P##shuffle_epi32(b, _MM_SHUFFLE(2, 1, 0, 3));                     \
+        c = P##shuffle_epi32(c, _MM_SHUFFLE(1, 0, 3, 2));                     \
+        d = P##shuffle_epi32(d, _MM_SHUFFLE(0, 3, 2, 1));                     \
     } while (0)
+#define ZC_ROWS_DOUBLE_ROUND(a, b, c, d) ZC_ROWS_DOUBLE_ROUND_V(_mm512_, ZC_QR, a, b, c, d)
 
 /* Rows 0..3 of blocks counter .. counter + 3, one block per 128-bit lane. */
 #define ZC_ROWS_INIT(a, b, c, d, key, counter, nonce)                                          \
@@ -168,40 +189,111 @@ static ZC_AVX512 void zc_chacha20_rows4(const uint32_t key[8], uint32_t counter,
  * 5 to 8 blocks: the vertical layout on 256-bit vectors (word i of eight
  * blocks per vector). Unlike the row-wise form it is not one latency chain:
  * eight blocks cost about what four cost row-wise, so a message's first
- * call can make eight.
+ * call can make eight. Defined for AVX-512VL (rotates) and AVX2 (QR).
  */
-static ZC_AVX512VL void zc_chacha20_x8(const uint32_t key[8], uint32_t counter,
-                                       const uint32_t nonce[3], unsigned char *out,
-                                       const unsigned char *in, size_t nblocks)
+#define ZC_CHACHA20_X8_DEFINE(name, TARGET, ROUNDS)                                               \
+    static TARGET void name(const uint32_t key[8], uint32_t counter, const uint32_t nonce[3],   \
+                            unsigned char *out, const unsigned char *in, size_t nblocks)       \
+    {                                                                                           \
+        const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);                        \
+        __m256i x[16], v[4][4];                                                                 \
+                                                                                                \
+        ZC_VERT_INPUT(_mm256_, ZC_VERT_SET, x, key, counter, nonce, lanes);                     \
+        ROUNDS(x);                                                                              \
+        ZC_VERT_INPUT(_mm256_, _mm256_add_epi32, x, key, counter, nonce, lanes);                \
+        ZC_VERT_UNPACK(_mm256_, x, v);                                                          \
+        _Pragma("GCC unroll 4") for (int j = 0; j < 4; j++)                                     \
+        {                                                                                       \
+            /* 0x20: low lanes of both (block j), 0x31: high lanes (block 4 + j) */             \
+            zc_pair_xor_store(_mm256_permute2x128_si256(v[0][j], v[1][j], 0x20),                 \
+                              _mm256_permute2x128_si256(v[2][j], v[3][j], 0x20),                 \
+                              out + 64 * j, in + 64 * j, (size_t)j < nblocks);                  \
+            zc_pair_xor_store(_mm256_permute2x128_si256(v[0][j], v[1][j], 0x31),                 \
+                              _mm256_permute2x128_si256(v[2][j], v[3][j], 0x31),                 \
+                              out + 64 * j + 256, in + 64 * j + 256, (size_t)j + 4 < nblocks);  \
+        }                                                                                       \
+    }
+
+/* One 64-byte block from two 256-bit halves, xored with its input. */
+ZC_AVX2_INLINE void zc_pair_xor_store(__m256i lo, __m256i hi, unsigned char *out,
+                                      const unsigned char *in, int wanted)
 {
-    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    __m256i x[16], v[4][4];
+    if (!wanted)
+        return;
+    _mm256_storeu_si256((__m256i *)out,
+                        _mm256_xor_si256(lo, _mm256_loadu_si256((const __m256i *)in)));
+    _mm256_storeu_si256((__m256i *)(out + 32),
+                        _mm256_xor_si256(hi, _mm256_loadu_si256((const __m256i *)(in + 32))));
+}
 
-    ZC_VERT_INPUT(_mm256_, ZC_VERT_SET, x, key, counter, nonce, lanes);
-    ZC_CHACHA20_ROUNDS(ZC_QR8, x);
-    ZC_VERT_INPUT(_mm256_, _mm256_add_epi32, x, key, counter, nonce, lanes);
-    ZC_VERT_UNPACK(_mm256_, x, v);
-#pragma GCC unroll 4
-    for (int j = 0; j < 4; j++) {
-        /* 0x20: low lanes of both (block j), 0x31: high lanes (block 4 + j) */
-        __m256i lo01 = _mm256_permute2x128_si256(v[0][j], v[1][j], 0x20);
-        __m256i lo23 = _mm256_permute2x128_si256(v[2][j], v[3][j], 0x20);
-        __m256i hi01 = _mm256_permute2x128_si256(v[0][j], v[1][j], 0x31);
-        __m256i hi23 = _mm256_permute2x128_si256(v[2][j], v[3][j], 0x31);
-        unsigned char *o = out + 64 * j;
-        const unsigned char *p = in + 64 * j;
+#define ZC_ROUNDS_X8(x) ZC_CHACHA20_ROUNDS(ZC_QR8, x)
+#define ZC_ROUNDS_X8_AVX2(x) ZC_CHACHA20_ROUNDS(ZC_QR8_AVX2, x)
+ZC_CHACHA20_X8_DEFINE(zc_chacha20_x8, ZC_AVX512VL, ZC_ROUNDS_X8)
+ZC_CHACHA20_X8_DEFINE(zc_chacha20_x8_avx2, ZC_AVX2, ZC_ROUNDS_X8_AVX2)
 
-        if ((size_t)j < nblocks) {
-            _mm256_storeu_si256((__m256i *)o, _mm256_xor_si256(lo01, _mm256_loadu_si256((const __m256i *)p)));
-            _mm256_storeu_si256((__m256i *)(o + 32),
-                                _mm256_xor_si256(lo23, _mm256_loadu_si256((const __m256i *)(p + 32))));
+/*
+ * AVX2, 1 to 4 blocks row-wise: two blocks per 256-bit vector (one per
+ * 128-bit lane), blocks 2-3 as a second chain interleaved with the first.
+ */
+ZC_AVX2_INLINE void zc_rows2_init(__m256i r[4], const uint32_t key[8], uint32_t counter,
+                                  const uint32_t nonce[3])
+{
+    r[0] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)zc_sigma));
+    r[1] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)key));
+    r[2] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(key + 4)));
+    r[3] = _mm256_add_epi32(_mm256_broadcastsi128_si256(_mm_setr_epi32(
+                                (int)counter, (int)nonce[0], (int)nonce[1], (int)nonce[2])),
+                            _mm256_setr_epi32(0, 0, 0, 0, 1, 0, 0, 0));
+}
+
+/* Adds the input rows back and writes blocks counter, counter + 1 (of want). */
+ZC_AVX2_INLINE void zc_rows2_finish(__m256i r[4], const uint32_t key[8], uint32_t counter,
+                                    const uint32_t nonce[3], unsigned char *out,
+                                    const unsigned char *in, size_t want)
+{
+    __m256i r0[4];
+
+    zc_rows2_init(r0, key, counter, nonce);
+    for (int i = 0; i < 4; i++)
+        r[i] = _mm256_add_epi32(r[i], r0[i]);
+    zc_pair_xor_store(_mm256_permute2x128_si256(r[0], r[1], 0x20),
+                      _mm256_permute2x128_si256(r[2], r[3], 0x20), out, in, want > 0);
+    zc_pair_xor_store(_mm256_permute2x128_si256(r[0], r[1], 0x31),
+                      _mm256_permute2x128_si256(r[2], r[3], 0x31), out + 64, in + 64, want > 1);
+}
+
+static ZC_AVX2 void zc_chacha20_rows_avx2(const uint32_t key[8], uint32_t counter,
+                                          const uint32_t nonce[3], unsigned char *out,
+                                          const unsigned char *in, size_t nblocks)
+{
+    __m256i x[4], y[4];
+
+    zc_rows2_init(x, key, counter, nonce);
+    if (nblocks <= 2) {
+        for (int round = 0; round < 10; round++)
+            ZC_ROWS_DOUBLE_ROUND_V(_mm256_, ZC_QR8_AVX2, x[0], x[1], x[2], x[3]);
+    } else {
+        zc_rows2_init(y, key, counter + 2, nonce);
+        for (int round = 0; round < 10; round++) {
+            ZC_ROWS_DOUBLE_ROUND_V(_mm256_, ZC_QR8_AVX2, x[0], x[1], x[2], x[3]);
+            ZC_ROWS_DOUBLE_ROUND_V(_mm256_, ZC_QR8_AVX2, y[0], y[1], y[2], y[3]);
         }
-        if ((size_t)j + 4 < nblocks) {
-            _mm256_storeu_si256((__m256i *)(o + 256),
-                                _mm256_xor_si256(hi01, _mm256_loadu_si256((const __m256i *)(p + 256))));
-            _mm256_storeu_si256((__m256i *)(o + 288),
-                                _mm256_xor_si256(hi23, _mm256_loadu_si256((const __m256i *)(p + 288))));
-        }
+        zc_rows2_finish(y, key, counter + 2, nonce, out + 128, in + 128, nblocks - 2);
+    }
+    zc_rows2_finish(x, key, counter, nonce, out, in, nblocks);
+}
+
+void zc_x86_chacha20_avx2(const uint32_t key[8], uint32_t counter, const uint32_t nonce[3],
+                          unsigned char *out, const unsigned char *in, size_t nblocks)
+{
+    while (nblocks > 0) {
+        size_t n = nblocks > 8 ? 8 : nblocks;
+
+        if (n > 4)
+            zc_chacha20_x8_avx2(key, counter, nonce, out, in, n);
+        else
+            zc_chacha20_rows_avx2(key, counter, nonce, out, in, n);
+        nblocks -= n, counter += (uint32_t)n, in += 64 * n, out += 64 * n;
     }
 }
 

@@ -15,6 +15,9 @@
 /* zc_x86_chacha.c: the zc_chachapoly_prims chacha20 contract; AVX-512F. */
 void zc_x86_chacha20_avx512(const uint32_t key[8], uint32_t counter, const uint32_t nonce[3],
                             unsigned char *out, const unsigned char *in, size_t nblocks);
+/* The same on AVX2: eight blocks per vertical pass, 1-4 row-wise. */
+void zc_x86_chacha20_avx2(const uint32_t key[8], uint32_t counter, const uint32_t nonce[3],
+                          unsigned char *out, const unsigned char *in, size_t nblocks);
 
 /*
  * zc_x86_poly1305.c: zc_poly1305_64 blocks, long runs eight blocks at a
@@ -24,7 +27,16 @@ void zc_x86_chacha20_avx512(const uint32_t key[8], uint32_t counter, const uint3
 void zc_x86_poly1305_blocks(void *st, const unsigned char *in, size_t nblocks);
 void zc_x86_poly1305_finish(void *st, unsigned char tag[16]);
 
-/* The ChaCha20-Poly1305 primitive table of the avx512 backend. */
+/*
+ * zc_x86_poly1305_avx2.c: the same contract on AVX2 (four lanes of 26-bit
+ * limbs), for CPUs without IFMA; also what the avx512 functions above use
+ * where AVX-512 comes without IFMA.
+ */
+void zc_x86_poly1305_avx2_blocks(void *st, const unsigned char *in, size_t nblocks);
+void zc_x86_poly1305_avx2_finish(void *st, unsigned char tag[16]);
+
+/* The ChaCha20-Poly1305 primitive tables of the avx512 and avx2 backends. */
 extern const zc_chachapoly_prims zc_x86_chachapoly_avx512_prims;
+extern const zc_chachapoly_prims zc_x86_chachapoly_avx2_prims;
 
 #endif

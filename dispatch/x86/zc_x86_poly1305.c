@@ -67,8 +67,8 @@ static void zc_poly_powers_fill(zc_poly64 *s)
         zc_poly44_mul(p[i], p[3], p[i - 4]);
     for (int lane = 0; lane < 8; lane++)
         for (int limb = 0; limb < 3; limb++)
-            s->pow[limb][lane] = p[7 - lane][limb];
-    zc_poly44_mul(s->pow16, p[7], p[7]);
+            s->v.ifma.pow[limb][lane] = p[7 - lane][limb];
+    zc_poly44_mul(s->v.ifma.pow16, p[7], p[7]);
     s->pow_ready = 1;
     OPENSSL_cleanse(p, sizeof(p));
 }
@@ -151,13 +151,13 @@ static ZC_IFMA void zc_poly1305_ifma(zc_poly64 *st, const unsigned char *in, siz
     if (!st->pow_ready)
         zc_poly_powers_fill(st);
     for (int i = 0; i < 3; i++) {
-        r8[i] = _mm512_set1_epi64((long long)st->pow[i][0]);
+        r8[i] = _mm512_set1_epi64((long long)st->v.ifma.pow[i][0]);
         s8[i] = zc_times20(r8[i]);
     }
     zc_vload_blocks(m, in);
     if (st->vec_active) {
         for (int i = 0; i < 3; i++)
-            a[i] = _mm512_load_si512(st->acc[i]);
+            a[i] = _mm512_load_si512(st->v.ifma.acc[i]);
         zc_vmul_add(a, r8, s8, m);
     } else {
         uint64_t t[3];
@@ -170,7 +170,7 @@ static ZC_IFMA void zc_poly1305_ifma(zc_poly64 *st, const unsigned char *in, siz
     in += 128, nblocks -= 8;
     if (nblocks >= 8) {
         for (int i = 0; i < 3; i++) {
-            rr[i] = _mm512_set1_epi64((long long)st->pow16[i]);
+            rr[i] = _mm512_set1_epi64((long long)st->v.ifma.pow16[i]);
             ss[i] = zc_times20(rr[i]);
         }
         zc_vload_blocks(b, in);
@@ -187,7 +187,7 @@ static ZC_IFMA void zc_poly1305_ifma(zc_poly64 *st, const unsigned char *in, siz
         }
     }
     for (int i = 0; i < 3; i++)
-        _mm512_store_si512(st->acc[i], a[i]);
+        _mm512_store_si512(st->v.ifma.acc[i], a[i]);
     st->vec_active = 1;
 }
 
@@ -200,8 +200,8 @@ static ZC_IFMA void zc_poly_collapse(zc_poly64 *st)
     uint64_t t[3], c;
 
     for (int i = 0; i < 3; i++) {
-        a[i] = _mm512_load_si512(st->acc[i]);
-        r[i] = _mm512_load_si512(st->pow[i]); /* lane j: r^(8 - j) */
+        a[i] = _mm512_load_si512(st->v.ifma.acc[i]);
+        r[i] = _mm512_load_si512(st->v.ifma.pow[i]); /* lane j: r^(8 - j) */
         s[i] = zc_times20(r[i]);
     }
     zc_vmul_add(a, r, s, zero);
@@ -224,8 +224,12 @@ void zc_x86_poly1305_blocks(void *st, const unsigned char *in, size_t nblocks)
 {
     zc_poly64 *s = st;
 
-    if (nblocks >= (s->pow_ready ? ZC_POLY_IFMA_MIN_BLOCKS : ZC_POLY_IFMA_FIRST_MIN_BLOCKS)
-        && __builtin_cpu_supports("avx512ifma")) {
+    /* AVX-512 without IFMA (Skylake-SP): the AVX2 lanes instead. */
+    if (!__builtin_cpu_supports("avx512ifma")) {
+        zc_x86_poly1305_avx2_blocks(st, in, nblocks);
+        return;
+    }
+    if (nblocks >= (s->pow_ready ? ZC_POLY_IFMA_MIN_BLOCKS : ZC_POLY_IFMA_FIRST_MIN_BLOCKS)) {
         size_t nv = nblocks & ~(size_t)7;
 
         zc_poly1305_ifma(s, in, nv);
@@ -242,6 +246,10 @@ void zc_x86_poly1305_finish(void *st, unsigned char tag[16])
 {
     zc_poly64 *s = st;
 
+    if (!__builtin_cpu_supports("avx512ifma")) {
+        zc_x86_poly1305_avx2_finish(st, tag);
+        return;
+    }
     if (s->vec_active)
         zc_poly_collapse(s);
     zc_poly1305_64_finish(s, tag); /* wipes the whole state, lanes included */
