@@ -283,18 +283,28 @@ static ZC_AVX2 void zc_chacha20_rows_avx2(const uint32_t key[8], uint32_t counte
     zc_rows2_finish(x, key, counter, nonce, out, in, nblocks);
 }
 
-void zc_x86_chacha20_avx2(const uint32_t key[8], uint32_t counter, const uint32_t nonce[3],
-                          unsigned char *out, const unsigned char *in, size_t nblocks)
+typedef void zc_chacha20_part_fn(const uint32_t key[8], uint32_t counter, const uint32_t nonce[3],
+                                 unsigned char *out, const unsigned char *in, size_t nblocks);
+
+/* What is left below a full-width pass: 5-8 blocks vertically, 1-4 row-wise. */
+static inline void zc_chacha20_rest(zc_chacha20_part_fn *x8, zc_chacha20_part_fn *rows,
+                                    const uint32_t key[8], uint32_t counter,
+                                    const uint32_t nonce[3], unsigned char *out,
+                                    const unsigned char *in, size_t nblocks)
 {
     while (nblocks > 0) {
         size_t n = nblocks > 8 ? 8 : nblocks;
 
-        if (n > 4)
-            zc_chacha20_x8_avx2(key, counter, nonce, out, in, n);
-        else
-            zc_chacha20_rows_avx2(key, counter, nonce, out, in, n);
+        (n > 4 ? x8 : rows)(key, counter, nonce, out, in, n);
         nblocks -= n, counter += (uint32_t)n, in += 64 * n, out += 64 * n;
     }
+}
+
+void zc_x86_chacha20_avx2(const uint32_t key[8], uint32_t counter, const uint32_t nonce[3],
+                          unsigned char *out, const unsigned char *in, size_t nblocks)
+{
+    zc_chacha20_rest(zc_chacha20_x8_avx2, zc_chacha20_rows_avx2, key, counter, nonce, out, in,
+                     nblocks);
 }
 
 void zc_x86_chacha20_avx512(const uint32_t key[8], uint32_t counter, const uint32_t nonce[3],
@@ -302,13 +312,5 @@ void zc_x86_chacha20_avx512(const uint32_t key[8], uint32_t counter, const uint3
 {
     for (; nblocks >= 16; nblocks -= 16, counter += 16, in += 1024, out += 1024)
         zc_chacha20_x16(key, counter, nonce, out, in);
-    while (nblocks > 0) {
-        size_t n = nblocks > 8 ? 8 : nblocks;
-
-        if (n > 4)
-            zc_chacha20_x8(key, counter, nonce, out, in, n);
-        else
-            zc_chacha20_rows4(key, counter, nonce, out, in, n);
-        nblocks -= n, counter += (uint32_t)n, in += 64 * n, out += 64 * n;
-    }
+    zc_chacha20_rest(zc_chacha20_x8, zc_chacha20_rows4, key, counter, nonce, out, in, nblocks);
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "zc_mode.h"
+#include "zc_poly1305_64.h"
 
 /* zc_x86_chacha.c: the zc_chachapoly_prims chacha20 contract; AVX-512F. */
 void zc_x86_chacha20_avx512(const uint32_t key[8], uint32_t counter, const uint32_t nonce[3],
@@ -34,6 +35,40 @@ void zc_x86_poly1305_finish(void *st, unsigned char tag[16]);
  */
 void zc_x86_poly1305_avx2_blocks(void *st, const unsigned char *in, size_t nblocks);
 void zc_x86_poly1305_avx2_finish(void *st, unsigned char tag[16]);
+
+/*
+ * What both vector Poly1305s share: runs of at least min_blocks (first_min
+ * before the powers of r exist) go to run in whole groups of lanes; the
+ * rest goes to the scalar code, after collapse has summed the lanes into h.
+ */
+typedef struct zc_poly_vec {
+    size_t min_blocks, first_min_blocks, lanes;
+    void (*run)(zc_poly64 *st, const unsigned char *in, size_t nblocks);
+    void (*collapse)(zc_poly64 *st);
+} zc_poly_vec;
+
+static inline void zc_poly_vec_blocks(const zc_poly_vec *v, zc_poly64 *s,
+                                      const unsigned char *in, size_t nblocks)
+{
+    if (nblocks >= (s->pow_ready ? v->min_blocks : v->first_min_blocks)) {
+        size_t nv = nblocks - nblocks % v->lanes;
+
+        v->run(s, in, nv);
+        in += 16 * nv, nblocks -= nv;
+    }
+    if (nblocks > 0) {
+        if (s->vec_active)
+            v->collapse(s);
+        zc_poly1305_64_blocks(s, in, nblocks);
+    }
+}
+
+static inline void zc_poly_vec_finish(const zc_poly_vec *v, zc_poly64 *s, unsigned char tag[16])
+{
+    if (s->vec_active)
+        v->collapse(s);
+    zc_poly1305_64_finish(s, tag); /* wipes the whole state, lanes included */
+}
 
 /* The ChaCha20-Poly1305 primitive tables of the avx512 and avx2 backends. */
 extern const zc_chachapoly_prims zc_x86_chachapoly_avx512_prims;

@@ -220,39 +220,25 @@ static ZC_IFMA void zc_poly_collapse(zc_poly64 *st)
     OPENSSL_cleanse(t, sizeof(t));
 }
 
+static const zc_poly_vec zc_poly_ifma = {
+    ZC_POLY_IFMA_MIN_BLOCKS, ZC_POLY_IFMA_FIRST_MIN_BLOCKS, 8, zc_poly1305_ifma, zc_poly_collapse,
+};
+
+/* AVX-512 without IFMA (Skylake-SP): the AVX2 lanes instead. */
 void zc_x86_poly1305_blocks(void *st, const unsigned char *in, size_t nblocks)
 {
-    zc_poly64 *s = st;
-
-    /* AVX-512 without IFMA (Skylake-SP): the AVX2 lanes instead. */
-    if (!__builtin_cpu_supports("avx512ifma")) {
+    if (__builtin_cpu_supports("avx512ifma"))
+        zc_poly_vec_blocks(&zc_poly_ifma, st, in, nblocks);
+    else
         zc_x86_poly1305_avx2_blocks(st, in, nblocks);
-        return;
-    }
-    if (nblocks >= (s->pow_ready ? ZC_POLY_IFMA_MIN_BLOCKS : ZC_POLY_IFMA_FIRST_MIN_BLOCKS)) {
-        size_t nv = nblocks & ~(size_t)7;
-
-        zc_poly1305_ifma(s, in, nv);
-        in += 16 * nv, nblocks -= nv;
-    }
-    if (nblocks > 0) {
-        if (s->vec_active)
-            zc_poly_collapse(s);
-        zc_poly1305_64_blocks(s, in, nblocks);
-    }
 }
 
 void zc_x86_poly1305_finish(void *st, unsigned char tag[16])
 {
-    zc_poly64 *s = st;
-
-    if (!__builtin_cpu_supports("avx512ifma")) {
+    if (__builtin_cpu_supports("avx512ifma"))
+        zc_poly_vec_finish(&zc_poly_ifma, st, tag);
+    else
         zc_x86_poly1305_avx2_finish(st, tag);
-        return;
-    }
-    if (s->vec_active)
-        zc_poly_collapse(s);
-    zc_poly1305_64_finish(s, tag); /* wipes the whole state, lanes included */
 }
 
 const zc_chachapoly_prims zc_x86_chachapoly_avx512_prims = {

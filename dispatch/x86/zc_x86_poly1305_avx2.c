@@ -228,30 +228,18 @@ static ZC_AVX2 void zc_poly26_collapse(zc_poly64 *st)
     OPENSSL_cleanse(lanes, sizeof(lanes));
 }
 
+static const zc_poly_vec zc_poly_avx2 = {
+    ZC_POLY_AVX2_MIN_BLOCKS, ZC_POLY_AVX2_FIRST_MIN_BLOCKS, 4, zc_poly1305_avx2, zc_poly26_collapse,
+};
+
 void zc_x86_poly1305_avx2_blocks(void *st, const unsigned char *in, size_t nblocks)
 {
-    zc_poly64 *s = st;
-
-    if (nblocks >= (s->pow_ready ? ZC_POLY_AVX2_MIN_BLOCKS : ZC_POLY_AVX2_FIRST_MIN_BLOCKS)) {
-        size_t nv = nblocks & ~(size_t)3;
-
-        zc_poly1305_avx2(s, in, nv);
-        in += 16 * nv, nblocks -= nv;
-    }
-    if (nblocks > 0) {
-        if (s->vec_active)
-            zc_poly26_collapse(s);
-        zc_poly1305_64_blocks(s, in, nblocks);
-    }
+    zc_poly_vec_blocks(&zc_poly_avx2, st, in, nblocks);
 }
 
 void zc_x86_poly1305_avx2_finish(void *st, unsigned char tag[16])
 {
-    zc_poly64 *s = st;
-
-    if (s->vec_active)
-        zc_poly26_collapse(s);
-    zc_poly1305_64_finish(s, tag); /* wipes the whole state, lanes included */
+    zc_poly_vec_finish(&zc_poly_avx2, st, tag);
 }
 
 const zc_chachapoly_prims zc_x86_chachapoly_avx2_prims = {
