@@ -1,10 +1,12 @@
 /*
- * ChaCha20 on AVX-512. Sixteen blocks per pass with vector i holding state
- * word i of all sixteen (every quarter-round step one instruction,
- * rotations one vprold each); five to eight blocks the same way on 256-bit
- * vectors; one to four row-wise, one block per 128-bit lane, one latency
- * chain. The avx512 backend runs only where ipsec-mb's AVX-512 manager
- * does, which requires AVX512F, DQ, CD, BW and VL.
+ * ChaCha20 on AVX-512 and on AVX2. AVX-512: sixteen blocks per pass with
+ * vector i holding state word i of all sixteen (every quarter-round step
+ * one instruction, rotations one vprold each); five to eight blocks the
+ * same way on 256-bit vectors; one to four row-wise, one block per 128-bit
+ * lane, one latency chain. The avx512 backend runs only where ipsec-mb's
+ * AVX-512 manager does, which requires AVX512F, DQ, CD, BW and VL. AVX2:
+ * eight blocks per vertical pass, one to four row-wise as two chains of
+ * two blocks; rotations by byte shuffles or shift pairs.
  */
 #include "config.h"
 
@@ -49,7 +51,6 @@ ZC_AVX2_INLINE __m256i zc_rol_avx2(__m256i x, const int n)
     return _mm256_or_si256(_mm256_slli_epi32(x, n), _mm256_srli_epi32(x, 32 - n));
 }
 #define ZC_QR8_AVX2(a, b, c, d) ZC_QRV(_mm256_, _mm256_xor_si256, zc_rol_avx2, a, b, c, d)
-
 
 /*
  * x = the input state, or (OP = add) x += the input state. The input words
@@ -189,7 +190,8 @@ static ZC_AVX512 void zc_chacha20_rows4(const uint32_t key[8], uint32_t counter,
  * 5 to 8 blocks: the vertical layout on 256-bit vectors (word i of eight
  * blocks per vector). Unlike the row-wise form it is not one latency chain:
  * eight blocks cost about what four cost row-wise, so a message's first
- * call can make eight. Defined for AVX-512VL (rotates) and AVX2 (QR).
+ * call can make eight. Defined twice, ROUNDS being the 20 rounds with
+ * AVX-512VL's rotates or with AVX2's.
  */
 #define ZC_CHACHA20_X8_DEFINE(name, TARGET, ROUNDS)                                               \
     static TARGET void name(const uint32_t key[8], uint32_t counter, const uint32_t nonce[3],   \

@@ -1,9 +1,10 @@
 /*
  * Our own x86 SIMD primitives (intrinsics, compiled per function for the
  * instruction set they need, so the module still loads on any x86-64).
- * ChaCha20-Poly1305 runs on these in the avx512 backend: ipsec-mb 1.3's
- * streaming ChaCha20-Poly1305 costs ~150 ns per update call, more than
- * the whole short record through them.
+ * ChaCha20-Poly1305 runs on these in the avx512 and avx2 backends:
+ * ipsec-mb 1.3's streaming ChaCha20-Poly1305 costs ~150 ns per update
+ * call, more than the whole short record through them, and its AVX2
+ * Poly1305 is scalar.
  */
 #ifndef ZC_X86_INTERNAL_H
 #define ZC_X86_INTERNAL_H
@@ -13,7 +14,7 @@
 #include "zc_mode.h"
 #include "zc_poly1305_64.h"
 
-/* zc_x86_chacha.c: the zc_chachapoly_prims chacha20 contract; AVX-512F. */
+/* zc_x86_chacha.c: the zc_chachapoly_prims chacha20 contract; AVX-512F/VL. */
 void zc_x86_chacha20_avx512(const uint32_t key[8], uint32_t counter, const uint32_t nonce[3],
                             unsigned char *out, const unsigned char *in, size_t nblocks);
 /* The same on AVX2: eight blocks per vertical pass, 1-4 row-wise. */
@@ -22,8 +23,9 @@ void zc_x86_chacha20_avx2(const uint32_t key[8], uint32_t counter, const uint32_
 
 /*
  * zc_x86_poly1305.c: zc_poly1305_64 blocks, long runs eight blocks at a
- * time on AVX-512 IFMA when the CPU has it (same state; the vector lanes
- * are kept between runs, so finish through zc_x86_poly1305_finish).
+ * time on AVX-512 IFMA when the CPU has it, else four at a time on AVX2
+ * (same state; the vector lanes are kept between runs, so finish through
+ * zc_x86_poly1305_finish).
  */
 void zc_x86_poly1305_blocks(void *st, const unsigned char *in, size_t nblocks);
 void zc_x86_poly1305_finish(void *st, unsigned char tag[16]);
