@@ -24,10 +24,10 @@ typedef struct zc_poly64 {
             uint64_t acc[3][8] __attribute__((aligned(64)));
             uint64_t pow16[3];
         } ifma;
-        struct { /* AVX2: 26-bit limbs, 4 lanes: r^4 .. r^1, and r^4, r^8 */
+        struct { /* AVX2: 26-bit limbs, 4 lanes: r^4 .. r^1, and r^8 */
             uint64_t pow[5][4] __attribute__((aligned(32)));
             uint64_t acc[5][4] __attribute__((aligned(32)));
-            uint64_t r4[5], r8[5];
+            uint64_t r8[5];
         } avx2;
     } v;
 } zc_poly64;

@@ -65,8 +65,6 @@ static void zc_poly26_powers_fill(zc_poly64 *s)
     for (int lane = 0; lane < 4; lane++)
         for (int limb = 0; limb < 5; limb++)
             s->v.avx2.pow[limb][lane] = p[3 - lane][limb];
-    for (int limb = 0; limb < 5; limb++)
-        s->v.avx2.r4[limb] = p[3][limb];
     zc_poly26_mul(s->v.avx2.r8, p[3], p[3]);
     s->pow_ready = 1;
     OPENSSL_cleanse(p, sizeof(p));
@@ -145,10 +143,11 @@ ZC_AVX2_INLINE void zc_v26_load(__m256i m[5], const unsigned char *in)
     m[4] = _mm256_or_si256(_mm256_srli_epi64(t1, 40), _mm256_set1_epi64x(1 << 24));
 }
 
-ZC_AVX2_INLINE void zc_v26_bcast(__m256i r[5], __m256i s[5], const uint64_t p[5])
+/* Limb i of one power is p[i * stride]: r^8 (stride 1) or pow's lane 0, r^4 (stride 4). */
+ZC_AVX2_INLINE void zc_v26_bcast(__m256i r[5], __m256i s[5], const uint64_t *p, size_t stride)
 {
     for (int i = 0; i < 5; i++) {
-        r[i] = _mm256_set1_epi64x((long long)p[i]);
+        r[i] = _mm256_set1_epi64x((long long)p[i * stride]);
         s[i] = zc_times5(r[i]);
     }
 }
@@ -160,7 +159,7 @@ static ZC_AVX2 void zc_poly1305_avx2(zc_poly64 *st, const unsigned char *in, siz
 
     if (!st->pow_ready)
         zc_poly26_powers_fill(st);
-    zc_v26_bcast(r4, s4, st->v.avx2.r4);
+    zc_v26_bcast(r4, s4, &st->v.avx2.pow[0][0], 4);
     zc_v26_load(m, in);
     if (st->vec_active) {
         for (int i = 0; i < 5; i++)
@@ -176,7 +175,7 @@ static ZC_AVX2 void zc_poly1305_avx2(zc_poly64 *st, const unsigned char *in, siz
     }
     in += 64, nblocks -= 4;
     if (nblocks >= 4) {
-        zc_v26_bcast(r8, s8, st->v.avx2.r8);
+        zc_v26_bcast(r8, s8, st->v.avx2.r8, 1);
         zc_v26_load(b, in);
         for (in += 64, nblocks -= 4; nblocks >= 8; in += 128, nblocks -= 8) {
             zc_v26_load(m, in);
