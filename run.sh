@@ -2,8 +2,11 @@
 # zcrypto quick start. On a fresh Debian/Ubuntu machine:
 #   ./run.sh bench   build, show the provider, openssl speed default vs zcrypto
 #   ./run.sh test    build and run the whole test suite (make check, then the
-#                    suites under ASan, then cross-built for aarch64 under qemu)
-#   ./run.sh test-asan / test-aarch64   just one of the last two
+#                    suites under ASan, then cross-built for aarch64 under qemu,
+#                    then all of it again on Debian 13 in a chroot when the host
+#                    is Debian 12)
+#   ./run.sh test-native   make check and ASan on this host only
+#   ./run.sh test-asan / test-aarch64 / test-debian13   just one of the stages
 # Each installs missing build dependencies, bootstraps, configures and builds.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -25,9 +28,21 @@ apt_install_missing() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
+# Debian 12 ships nginx-light; Debian 13 has only nginx (1.26).
+nginx_pkg() {
+    if dpkg-query -W -f='${Status}' nginx-light 2>/dev/null | grep -q "install ok installed" \
+        || dpkg-query -W -f='${Status}' nginx 2>/dev/null | grep -q "install ok installed"; then
+        return 0
+    fi
+    case "$(. /etc/os-release && echo "${VERSION_CODENAME:-}")" in
+    bookworm|bullseye|jammy|noble) echo nginx-light ;;
+    *) echo nginx ;;
+    esac
+}
+
 need_pkgs() {
     local pkgs=(build-essential autoconf automake libtool pkg-config libssl-dev openssl
-                check libjson-c-dev nginx-light curl gnuplot-nox)
+                check libjson-c-dev curl gnuplot-nox python3 file $(nginx_pkg))
     [ "$(dpkg --print-architecture)" = amd64 ] && pkgs+=(libipsec-mb-dev)
     apt_install_missing "${pkgs[@]}"
 }
@@ -87,34 +102,45 @@ test-aarch64)
     need_arm64_pkgs
     bash test/aarch64_qemu.sh
     ;;
-test)
+test-debian13)
+    bash test/debian13.sh test
+    ;;
+test|test-native)
     build
     rc=0
     make check -j1 || rc=$?
+    [ "$rc" -ne 0 ] && [ -f test-suite.log ] && cat test-suite.log
     # Then the same suites under AddressSanitizer, and cross-built for
     # aarch64 under qemu (neon and portable paths).
     echo "== ASan build"
     bash test/asan.sh || rc=1
-    if [ "$(dpkg --print-architecture)" = amd64 ]; then
+    logs=(test-suite.log)
+    if [ "$1" = test ] && [ "$(dpkg --print-architecture)" = amd64 ]; then
         need_arm64_pkgs
         echo "== aarch64 cross build under qemu"
         bash test/aarch64_qemu.sh || rc=1
     fi
-    log=test-suite.log
-    if [ -f "$log" ]; then
-        total=$(sed -n 's/^# TOTAL: *//p' "$log" | head -1)
-        pass=$(sed -n 's/^# PASS: *//p' "$log" | head -1)
-        fail=$(( $(sed -n 's/^# FAIL: *//p' "$log" | head -1) + $(sed -n 's/^# ERROR: *//p' "$log" | head -1) \
-                 + $(sed -n 's/^# XPASS: *//p' "$log" | head -1) ))
-        skip=$(sed -n 's/^# SKIP: *//p' "$log" | head -1)
-        [ "$rc" -ne 0 ] && cat "$log"
-        echo "tests: ${total:-0} total"
-        echo "${pass:-0} passed, ${fail:-0} failed, ${skip:-0} skipped"
+    # Debian 13 (OpenSSL 3.5, ipsec-mb 2.0) from a Debian 12 host: the whole
+    # make check and ASan again in a chroot.
+    if [ "$1" = test ] && [ "$(. /etc/os-release && echo "${VERSION_CODENAME:-}")" = bookworm ] \
+        && [ "$(id -u)" -eq 0 ]; then
+        echo "== Debian 13 (trixie) chroot"
+        bash test/debian13.sh test || rc=1
+        logs+=("${ZC_DEBIAN13_ROOT:-/var/tmp/zcrypto-debian13}/build/zcrypto/test-suite.log")
     fi
+    total=0 pass=0 fail=0 skip=0
+    for log in "${logs[@]}"; do
+        [ -f "$log" ] || { fail=$((fail + 1)); continue; }
+        get() { sed -n "s/^# $1: *//p" "$log" | head -1; }
+        total=$((total + $(get TOTAL))) pass=$((pass + $(get PASS))) skip=$((skip + $(get SKIP)))
+        fail=$((fail + $(get FAIL) + $(get ERROR) + $(get XPASS)))
+    done
+    echo "tests: $total total (make check on ${#logs[@]} platform(s))"
+    echo "$pass passed, $fail failed, $skip skipped"
     exit "$rc"
     ;;
 *)
-    echo "usage: $0 bench|test|test-asan|test-aarch64" >&2
+    echo "usage: $0 bench|test|test-native|test-asan|test-aarch64|test-debian13" >&2
     exit 2
     ;;
 esac

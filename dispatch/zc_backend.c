@@ -8,7 +8,9 @@ static const zc_backend *const zc_backends[ZC_BACKEND_COUNT] = {
     [ZC_BACKEND_PORTABLE] = &zc_backend_portable,
 #ifdef ZC_HAVE_IPSEC_MB
     [ZC_BACKEND_SSE] = &zc_backend_imb_sse,
+#if HAVE_DECL_INIT_MB_MGR_AVX
     [ZC_BACKEND_AVX] = &zc_backend_imb_avx,
+#endif
     [ZC_BACKEND_AVX2] = &zc_backend_imb_avx2,
     [ZC_BACKEND_AVX512] = &zc_backend_imb_avx512,
 #endif

@@ -33,7 +33,13 @@ typedef enum zc_backend_id {
  * aligned (ipsec-mb's gcm_key_data crashes when it is not). The key state is
  * a secret (round keys, hash key): the caller cleanses it.
  */
+#if defined(ZC_IMB_GCM_KEY_BYTES) && ZC_IMB_GCM_KEY_BYTES + 128 > 1152
+/* ipsec-mb's struct gcm_key_data (1024 bytes in 1.3, 1280 in 2.0; configure
+ * measures it) and our header, rounded to whole cache lines. */
+#define ZC_KEY_STATE_MAX ((ZC_IMB_GCM_KEY_BYTES + 128 + 63) / 64 * 64)
+#else
 #define ZC_KEY_STATE_MAX 1152
+#endif
 #define ZC_MSG_STATE_MAX 2048
 
 /*
@@ -102,7 +108,9 @@ const char *zc_backend_available_list(void);
 extern const zc_backend zc_backend_portable;
 #ifdef ZC_HAVE_IPSEC_MB
 extern const zc_backend zc_backend_imb_sse;
-extern const zc_backend zc_backend_imb_avx;
+#if HAVE_DECL_INIT_MB_MGR_AVX
+extern const zc_backend zc_backend_imb_avx; /* ipsec-mb 1.x only */
+#endif
 extern const zc_backend zc_backend_imb_avx2;
 extern const zc_backend zc_backend_imb_avx512;
 #endif

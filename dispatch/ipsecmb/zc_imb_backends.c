@@ -68,9 +68,11 @@ fail:
 ZC_IMB_BACKEND(zc_backend_imb_sse, ZC_IMB_SSE, ZC_BACKEND_SSE, "sse",
                "Intel ipsec-mb " IMB_VERSION_STR ", SSE manager",
                &zc_imb_chachapoly_ops[ZC_IMB_SSE])
+#if HAVE_DECL_INIT_MB_MGR_AVX
 ZC_IMB_BACKEND(zc_backend_imb_avx, ZC_IMB_AVX, ZC_BACKEND_AVX, "avx",
                "Intel ipsec-mb " IMB_VERSION_STR ", AVX manager",
                &zc_imb_chachapoly_ops[ZC_IMB_AVX])
+#endif
 ZC_IMB_BACKEND(zc_backend_imb_avx2, ZC_IMB_AVX2, ZC_BACKEND_AVX2, "avx2",
                "Intel ipsec-mb " IMB_VERSION_STR ", AVX2 manager" ZC_AVX2_CHACHAPOLY_DESC,
                ZC_AVX2_CHACHAPOLY)

@@ -21,6 +21,10 @@ typedef enum zc_imb_arch {
 
 /* zc_imb_mgr.c */
 int zc_imb_arch_available(zc_imb_arch arch);
+/* ipsec-mb's IMB_FEATURE_* bits for this CPU. */
+uint64_t zc_imb_features(void);
+/* ipsec-mb's name of the code type arch runs here ("AVX512_T2", ...). */
+const char *zc_imb_arch_type(zc_imb_arch arch);
 /* The calling thread's manager for arch, created on first use; NULL if it
  * cannot be created. Lock-free after the first call. */
 IMB_MGR *zc_imb_mgr_get(zc_imb_arch arch);

@@ -35,16 +35,22 @@ static __thread __attribute__((tls_model("initial-exec"))) struct {
     uint64_t generation[ZC_IMB_ARCH_COUNT];
 } zc_imb_tls;
 
+/* ipsec-mb 2.0 has no AVX manager: that arch then has no init function and
+ * is never available (its backend is not compiled in either). */
 static void (*const zc_imb_init_fn[ZC_IMB_ARCH_COUNT])(IMB_MGR *) = {
     [ZC_IMB_SSE] = init_mb_mgr_sse,
+#if HAVE_DECL_INIT_MB_MGR_AVX
     [ZC_IMB_AVX] = init_mb_mgr_avx,
+#endif
     [ZC_IMB_AVX2] = init_mb_mgr_avx2,
     [ZC_IMB_AVX512] = init_mb_mgr_avx512,
 };
 
 static const uint64_t zc_imb_required[ZC_IMB_ARCH_COUNT] = {
     [ZC_IMB_SSE] = IMB_CPUFLAGS_SSE,
+#if HAVE_DECL_INIT_MB_MGR_AVX
     [ZC_IMB_AVX] = IMB_CPUFLAGS_AVX,
+#endif
     [ZC_IMB_AVX2] = IMB_CPUFLAGS_AVX2,
     [ZC_IMB_AVX512] = IMB_CPUFLAGS_AVX512,
 };
@@ -66,15 +72,53 @@ static void zc_imb_detect(void)
 int zc_imb_arch_available(zc_imb_arch arch)
 {
     pthread_once(&zc_imb_detect_once, zc_imb_detect);
-    return (zc_imb_cpu_features & zc_imb_required[arch]) == zc_imb_required[arch];
+    return zc_imb_init_fn[arch] != NULL
+           && (zc_imb_cpu_features & zc_imb_required[arch]) == zc_imb_required[arch];
+}
+
+uint64_t zc_imb_features(void)
+{
+    pthread_once(&zc_imb_detect_once, zc_imb_detect);
+    return zc_imb_cpu_features;
+}
+
+/*
+ * The code type the arch's manager runs on this CPU, for buildinfo. 2.x
+ * names it itself; 1.3 does not, but its AVX-512 manager takes the VAES
+ * ("type 2") code exactly when VAES and VPCLMULQDQ are present.
+ */
+const char *zc_imb_arch_type(zc_imb_arch arch)
+{
+#if HAVE_DECL_IMB_GET_ARCH_TYPE_STRING
+    IMB_MGR *m = zc_imb_mgr_get(arch);
+    const char *type = NULL, *desc = NULL;
+
+    if (m != NULL && imb_get_arch_type_string(m, &type, &desc) == 0 && type != NULL)
+        return type;
+    return "unknown";
+#else
+    static const char *const names[ZC_IMB_ARCH_COUNT] = {
+        [ZC_IMB_SSE] = "SSE", [ZC_IMB_AVX] = "AVX", [ZC_IMB_AVX2] = "AVX2",
+        [ZC_IMB_AVX512] = "AVX512",
+    };
+    const uint64_t t2 = IMB_FEATURE_VAES | IMB_FEATURE_VPCLMULQDQ;
+
+    if (arch == ZC_IMB_AVX512 && (zc_imb_features() & t2) == t2)
+        return "AVX512_T2";
+    return names[arch];
+#endif
 }
 
 static IMB_MGR *zc_imb_mgr_create(zc_imb_arch arch)
 {
     zc_imb_registry *reg = &zc_imb_reg[arch];
-    zc_imb_node *node = malloc(sizeof(*node));
-    IMB_MGR *mgr = alloc_mb_mgr(0);
+    zc_imb_node *node;
+    IMB_MGR *mgr;
 
+    if (zc_imb_init_fn[arch] == NULL)
+        return NULL;
+    node = malloc(sizeof(*node));
+    mgr = alloc_mb_mgr(0);
     if (node == NULL || mgr == NULL)
         goto err;
     zc_imb_init_fn[arch](mgr);
