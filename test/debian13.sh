@@ -17,6 +17,9 @@ what=${1:-test}
 base_pkgs=build-essential,autoconf,automake,libtool,pkg-config,libssl-dev,openssl,check,libjson-c-dev,libipsec-mb-dev
 more_pkgs=(nginx curl gnuplot-nox file python3 procps iproute2 wrk ca-certificates)
 
+# shellcheck source=SCRIPTDIR/zc_test_lib.sh
+. "$src/test/zc_test_lib.sh"
+
 [ "$(id -u)" -eq 0 ] || { echo "debian13.sh: needs root (debootstrap, chroot)" >&2; exit 2; }
 
 mounted=()
@@ -88,15 +91,13 @@ install_more() {
     in_chroot apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
+# The copy has no .git: the list of its files goes with it, for the side
+# builds (zc_side_build) that copy the tree again.
 copy_tree() {
     local dst=$root/build/zcrypto
     rm -rf "$dst" && mkdir -p "$dst"
-    if git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
-        git -C "$src" ls-files -z -co --exclude-standard | (cd "$src" && tar -c --null -T - -f -) \
-            | tar -x -C "$dst"
-    else
-        (cd "$src" && tar -c --exclude=./build-\* -f - .) | tar -x -C "$dst"
-    fi
+    zc_source_files "$src" | (cd "$src" && tar -c --null -T - -f -) | tar -x -C "$dst"
+    zc_source_files "$src" | tr '\0' '\n' > "$dst/.zc-files"
 }
 
 drop_stale_mounts

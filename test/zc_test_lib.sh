@@ -43,6 +43,21 @@ print(total)
 PY
 }
 
+# The tree's own files (tracked and new, not built ones), NUL-separated: from
+# git, or in a copy made without .git (test/debian13.sh) from the list it
+# left in .zc-files.
+zc_source_files() {
+    local src=$1
+    if git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
+        git -C "$src" ls-files -z -co --exclude-standard
+    elif [ -f "$src/.zc-files" ]; then
+        tr '\n' '\0' < "$src/.zc-files"
+    else
+        echo "zc_source_files: $src is neither a git checkout nor a copy with .zc-files" >&2
+        return 1
+    fi
+}
+
 # Builds the module and the Check suites in a copy of the tree at $1/src
 # (tracked and new files only, so nothing is shared with the host build),
 # configured with the remaining arguments; exports ZC_MODULE_DIR and friends
@@ -52,8 +67,7 @@ zc_side_build() {
     shift
     src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
     rm -rf "$out" && mkdir -p "$out/src"
-    git -C "$src" ls-files -z -co --exclude-standard | (cd "$src" && tar -c --null -T - -f -) \
-        | tar -x -C "$out/src"
+    zc_source_files "$src" | (cd "$src" && tar -c --null -T - -f -) | tar -x -C "$out/src"
     (cd "$out/src" && autoreconf -fi >/dev/null 2>&1 && ./configure "$@" >"$out/configure.out" 2>&1) \
         || { tail -30 "$out/configure.out"; return 1; }
     (cd "$out/src" && make -j"$(nproc)" zcrypto.la test/test_core test/test_async test/test_poly1305 >"$out/make.out" 2>&1) \
