@@ -31,10 +31,20 @@ cleanup() {
 }
 trap cleanup EXIT
 
+chroot_in_use() {
+    local p
+    for p in /proc/[0-9]*/root; do
+        [ "$(readlink "$p" 2>/dev/null)" = "$root" ] && return 0
+    done
+    return 1
+}
+
 # A left mount from a killed run would keep `rm -rf` of the chroot from
-# working and survive into the next run: drop any first.
+# working and survive into the next run: drop any first, unless something
+# is running in the chroot right now (then its mounts are in use).
 drop_stale_mounts() {
     local m
+    chroot_in_use && return 0
     for m in $(awk -v r="$root" '$2 ~ "^"r"/" {print $2}' /proc/mounts | sort -r); do
         umount -l "$m" 2>/dev/null || true
     done
@@ -62,6 +72,8 @@ mount_fs() {
     local d
     for d in proc sys dev dev/pts dev/shm; do
         mkdir -p "$root/$d"
+        # Shared with whatever else runs in the chroot now: never stacked.
+        awk -v m="$root/$d" '$2 == m {found = 1} END {exit !found}' /proc/mounts && continue
         case $d in
         proc) mount -t proc proc "$root/proc" ;;
         sys) mount -t sysfs sys "$root/sys" ;;
