@@ -25,6 +25,9 @@ more_pkgs=(nginx curl gnuplot-nox file python3 procps iproute2 wrk ca-certificat
 mounted=()
 cleanup() {
     local i
+    # Someone else still works in there: leave the mounts to them (the next
+    # run sweeps them once the chroot is idle).
+    chroot_in_use && return 0
     for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do
         umount -l "${mounted[i]}" 2>/dev/null || true
     done
