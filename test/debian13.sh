@@ -2,8 +2,10 @@
 # zcrypto on Debian 13 (trixie: OpenSSL 3.5, ipsec-mb 2.0, nginx 1.26) from a
 # Debian 12 host: makes a trixie chroot with debootstrap (reused when
 # present), copies this tree in (tracked and new files only), and runs the
-# README's quick-start commands there: `./run.sh test-native` (build, the
-# whole `make check`, the ASan suites) by default, or `./run.sh bench`.
+# README's quick-start commands there as on a fresh Debian 13 machine:
+# `./run.sh test` (installs what it needs, builds, the whole `make check`,
+# the ASan suites, the aarch64 cross build under qemu) by default, or
+# `./run.sh bench`.
 #   test/debian13.sh [test|bench|shell]
 # The chroot lives in $ZC_DEBIAN13_ROOT (default /var/tmp/zcrypto-debian13);
 # delete it to start afresh. Needs root (debootstrap, chroot, mounts).
@@ -123,7 +125,7 @@ case $what in
 test)
     copy_tree
     echo "== Debian 13: $(in_chroot openssl version), ipsec-mb $(in_chroot dpkg-query -W -f='${Version}' libipsec-mb-dev), nginx $(in_chroot dpkg-query -W -f='${Version}' nginx)"
-    in_chroot bash -c 'cd /build/zcrypto && ./run.sh test-native'
+    in_chroot bash -c 'cd /build/zcrypto && ./run.sh test'
     ;;
 bench)
     copy_tree
