@@ -93,6 +93,10 @@ bench)
         speed_table "$alg"
         speed_table "$alg" -decrypt
     done
+    # TLS 1.3 record shape (zc_bench --record), then nginx + wrk end to end.
+    apt_install_missing wrk
+    bash bench/record_bench.sh
+    bash bench/nginx_wrk.sh
     ;;
 test-asan)
     build

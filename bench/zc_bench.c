@@ -26,6 +26,11 @@ static const char *const zb_all_algs[] = {
 };
 static const size_t zb_default_sizes[] = { 16, 64, 256, 1024, 4096, 16384, 65536 };
 static const size_t zb_quick_sizes[] = { 16, 1024, 16384 };
+/* 1420: a full record on a 1500 B MTU path once TCP/IP and TLS headers are off. */
+static const size_t zb_record_sizes[] = { 16, 64, 256, 1420, 4096, 16384 };
+static const char *const zb_record_algs[] = {
+    "AES-128-GCM", "AES-256-GCM", "ChaCha20-Poly1305",
+};
 
 typedef struct zb_opts {
     const char *module_dir;
@@ -38,17 +43,11 @@ typedef struct zb_opts {
     int modes[ZB_MODE_COUNT];   /* which modes run */
     int dirs[2];                /* [0] decrypt, [1] encrypt */
     int rekey;
+    int record;                 /* one-shot as libssl's TLS 1.3 records */
+    int compact;                /* one line per cell, best-of-rounds MB/s */
+    int list_backends;          /* print zcrypto-backends, time nothing */
     zb_timing timing;
 } zb_opts;
-
-/* One cell's outcome, kept for the CSV and the ratio table. */
-typedef struct zb_row {
-    size_t alg;                 /* index into opts->algs */
-    zb_mode mode;
-    int enc;
-    size_t size;
-    zb_result res[ZB_PROV_COUNT];
-} zb_row;
 
 /* ------------------------------------------------------------ options */
 
@@ -58,7 +57,8 @@ static void zb_usage(FILE *f)
         "usage: zc_bench [options]\n"
         "  --module-dir DIR   where zcrypto.so is (default $ZC_MODULE_DIR, else ./.libs)\n"
         "  --backend NAME     zcrypto config key backend= (auto, avx512, avx2, avx, sse,\n"
-        "                     portable; default auto)\n"
+        "                     portable; default auto); best: the first of zcrypto's\n"
+        "                     zcrypto-backends (the fastest this CPU runs), named explicitly\n"
         "  --out DIR          write zc_bench.csv, ratios.csv, env.txt into DIR\n"
         "  --algs LIST        comma-separated (default all: AES-128-GCM,AES-192-GCM,\n"
         "                     AES-256-GCM,ChaCha20-Poly1305)\n"
@@ -67,6 +67,13 @@ static void zb_usage(FILE *f)
         "  --dirs LIST        enc,dec (default both)\n"
         "  --iv-only          one-shot init passes the IV only (TLS 1.3 records);\n"
         "                     default passes key and IV (like openssl speed)\n"
+        "  --record           one-shot exactly as libssl seals/opens TLS 1.3 records: IV only,\n"
+        "                     decrypt tag set right after init, 5 B AAD, data in place;\n"
+        "                     defaults: sizes 16,64,256,1420,4096,16384, algs AES-128-GCM,\n"
+        "                     AES-256-GCM,ChaCha20-Poly1305; writes record.csv (not\n"
+        "                     zc_bench.csv, ratios.csv) with --out\n"
+        "  --compact          one line per cell: best-of-rounds MB/s, default, zcrypto, ratio\n"
+        "  --list-backends    print zcrypto's zcrypto-backends (best first) and exit\n"
         "  --seconds S        timed work per provider per cell (default 0.2)\n"
         "  --rounds N         provider alternations per cell (default 20)\n"
         "  --min-samples N    latency samples per provider per cell (default 1000)\n"
@@ -150,6 +157,17 @@ static int zb_parse_number(const char *arg, double min, double max, double *v)
     return errno == 0 && *end == '\0' && *v >= min && *v <= max;
 }
 
+static void zb_opts_record(zb_opts *o)
+{
+    memcpy(o->sizes, zb_record_sizes, sizeof(zb_record_sizes));
+    o->nsizes = sizeof(zb_record_sizes) / sizeof(zb_record_sizes[0]);
+    memcpy(o->algs, zb_record_algs, sizeof(zb_record_algs));
+    o->nalgs = sizeof(zb_record_algs) / sizeof(zb_record_algs[0]);
+    o->modes[ZB_STREAM] = 0;
+    o->record = 1;
+    o->rekey = 0;
+}
+
 static void zb_opts_quick(zb_opts *o)
 {
     memcpy(o->sizes, zb_quick_sizes, sizeof(zb_quick_sizes));
@@ -169,6 +187,9 @@ static int zb_opts_parse(int argc, char **argv, zb_opts *o)
         { "modes", required_argument, NULL, 'm' },
         { "dirs", required_argument, NULL, 'd' },
         { "iv-only", no_argument, NULL, 'i' },
+        { "record", no_argument, NULL, 'R' },
+        { "compact", no_argument, NULL, 'c' },
+        { "list-backends", no_argument, NULL, 'L' },
         { "seconds", required_argument, NULL, 'S' },
         { "rounds", required_argument, NULL, 'r' },
         { "min-samples", required_argument, NULL, 'n' },
@@ -193,7 +214,11 @@ static int zb_opts_parse(int argc, char **argv, zb_opts *o)
     o->timing.seconds = 0.2;
     o->timing.rounds = 20;
     o->timing.min_samples = 1000;
-    /* --quick first, so explicit options after or before it still win. */
+    /* --record and --quick first, so explicit options after or before them
+     * still win. */
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--record") == 0)
+            zb_opts_record(o);
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--quick") == 0)
             zb_opts_quick(o);
@@ -203,7 +228,9 @@ static int zb_opts_parse(int argc, char **argv, zb_opts *o)
         case 'b': o->backend = optarg; break;
         case 'o': o->out_dir = optarg; break;
         case 'i': o->rekey = 0; break;
-        case 'q': break;
+        case 'q': case 'R': break;
+        case 'c': o->compact = 1; break;
+        case 'L': o->list_backends = 1; break;
         case 'a': case 's': case 'm': case 'd':
             if (!zb_parse_list(opt, optarg, o)) {
                 fprintf(stderr, "zc_bench: bad list '%s'\n", optarg);
@@ -234,6 +261,10 @@ static int zb_opts_parse(int argc, char **argv, zb_opts *o)
     }
     if (optind != argc) {
         zb_usage(stderr);
+        return 0;
+    }
+    if (o->record && (o->modes[ZB_STREAM] || o->rekey)) {
+        fprintf(stderr, "zc_bench: --record is one-shot with the IV only\n");
         return 0;
     }
     return 1;
@@ -276,6 +307,15 @@ static void zb_print_row(const zb_opts *o, const zb_row *r)
     const zb_result *z = &r->res[ZB_ZCRYPTO], *d = &r->res[ZB_DEFAULT];
     char a[16], b[16];
 
+    if (o->compact) {
+        zb_compact_row(o->algs[r->alg], r);
+        return;
+    }
+    if (!r->served) {
+        printf("%-17s %-7s %-3s %6zu | not served by zcrypto\n", o->algs[r->alg],
+               zb_mode_name(r->mode), r->enc ? "enc" : "dec", r->size);
+        return;
+    }
     printf("%-17s %-7s %-3s %6zu | %9.1f %8.0f %8.0f | %9.1f %8.0f %8.0f | %6s %6s\n",
            o->algs[r->alg], zb_mode_name(r->mode), r->enc ? "enc" : "dec", r->size,
            z->mbps, z->p50_ns, z->p99_ns, d->mbps, d->p50_ns, d->p99_ns,
@@ -286,18 +326,25 @@ static void zb_print_row(const zb_opts *o, const zb_row *r)
 /* The ratio matrix: one line per alg/mode/dir, one column per size. */
 static void zb_print_ratio_table(const zb_opts *o, const zb_row *rows, size_t nrows)
 {
-    printf("\nzcrypto/default throughput ratio (>1: zcrypto faster)\n%-31s", "");
+    printf("\nzcrypto/default throughput ratio (>1: zcrypto faster%s)\n%-31s",
+           o->compact ? "; best round of each" : "", "");
     for (size_t s = 0; s < o->nsizes; s++)
         printf(" %7zu", o->sizes[s]);
     printf("\n");
     for (size_t i = 0; i < nrows; i += o->nsizes) {
-        printf("%-17s %-7s %-3s   ", o->algs[rows[i].alg], zb_mode_name(rows[i].mode),
+        printf("%-17s %-7s %-3s   ", o->algs[rows[i].alg],
+               o->record ? "record" : zb_mode_name(rows[i].mode),
                rows[i].enc ? "enc" : "dec");
         for (size_t s = 0; s < o->nsizes && i + s < nrows; s++) {
+            const zb_row *r = &rows[i + s];
             char buf[16];
 
-            printf(" %7s", zb_fmt_ratio(zb_ratio(&rows[i + s]), buf, sizeof(buf)));
+            printf(" %7s", !r->served ? "-"
+                   : zb_fmt_ratio(o->compact ? zb_best_ratio(r) : zb_ratio(r), buf,
+                                  sizeof(buf)));
         }
+        if (!rows[i].served)
+            printf("   not served by zcrypto");
         printf("\n");
     }
 }
@@ -321,8 +368,23 @@ static FILE *zb_open_out(const zb_opts *o, const char *name)
 static int zb_write_csv(const zb_opts *o, const zb_env *env, const zb_row *rows,
                         size_t nrows)
 {
-    FILE *f = zb_open_out(o, "zc_bench.csv"), *g = NULL, *e = NULL;
+    FILE *f, *g = NULL, *e = NULL;
     int ok = 0;
+
+    /* Its own files, so a record run leaves make bench's figures alone. */
+    if (o->record) {
+        if ((f = zb_open_out(o, "record.csv")) == NULL)
+            return 0;
+        ok = zb_record_csv(f, o->algs, env->backend, rows, nrows);
+        ok &= fclose(f) == 0;
+        if ((e = zb_open_out(o, "record-env.txt")) == NULL)
+            return 0;
+        zb_env_print(e, env, "");
+        fprintf(e, "shape:    TLS 1.3 record (IV only, tag set first, %d B AAD, in place)\n",
+                ZB_TLS13_AAD_LEN);
+        return (fclose(e) == 0) & ok;
+    }
+    f = zb_open_out(o, "zc_bench.csv");
 
     if (f == NULL || (g = zb_open_out(o, "ratios.csv")) == NULL
         || (e = zb_open_out(o, "env.txt")) == NULL)
@@ -333,6 +395,8 @@ static int zb_write_csv(const zb_opts *o, const zb_env *env, const zb_row *rows,
             const zb_row *r = &rows[i];
             const zb_result *x = &r->res[p];
 
+            if (!r->served)
+                continue;
             fprintf(f, "%s,%s,%s,%s,%s,%zu,%zu,%zu,%.1f,%.1f,%.1f,%.1f\n", zb_prov_name(p),
                     p == ZB_ZCRYPTO ? env->backend : "builtin", o->algs[r->alg],
                     zb_mode_name(r->mode), r->enc ? "enc" : "dec", r->size, x->ops,
@@ -341,9 +405,10 @@ static int zb_write_csv(const zb_opts *o, const zb_env *env, const zb_row *rows,
     }
     fprintf(g, "alg,mode,dir,size,mbps_ratio,p50_ratio\n");
     for (size_t i = 0; i < nrows; i++)
-        fprintf(g, "%s,%s,%s,%zu,%.3f,%.3f\n", o->algs[rows[i].alg],
-                zb_mode_name(rows[i].mode), rows[i].enc ? "enc" : "dec", rows[i].size,
-                zb_ratio(&rows[i]), zb_p50_ratio(&rows[i]));
+        if (rows[i].served)
+            fprintf(g, "%s,%s,%s,%zu,%.3f,%.3f\n", o->algs[rows[i].alg],
+                    zb_mode_name(rows[i].mode), rows[i].enc ? "enc" : "dec", rows[i].size,
+                    zb_ratio(&rows[i]), zb_p50_ratio(&rows[i]));
     zb_env_print(e, env, "");
     fprintf(e, "rekey:    %s\n", o->rekey ? "key+IV on every one-shot init" : "IV only");
     ok = 1;
@@ -363,6 +428,7 @@ typedef struct zb_run {
     const zb_opts *o;
     OSSL_LIB_CTX *libctx;
     EVP_CIPHER *cipher[ZB_MAX_ALGS][ZB_PROV_COUNT];
+    int served[ZB_MAX_ALGS];            /* zcrypto answered the fetch */
     zb_alg_stats expect[ZB_MAX_ALGS];   /* what zcrypto's counters must show */
     zb_row *rows;
     size_t nrows;
@@ -379,6 +445,16 @@ static int zb_fetch(zb_run *run)
             EVP_CIPHER *c = EVP_CIPHER_fetch(run->libctx, run->o->algs[a], query[p]);
 
             run->cipher[a][p] = c;
+            /*
+             * zcrypto may leave out a cipher it would run slower than the
+             * default provider: a row to report, not a failure.
+             */
+            if (p == ZB_ZCRYPTO && c == NULL) {
+                ERR_clear_error();
+                continue;
+            }
+            if (p == ZB_ZCRYPTO)
+                run->served[a] = 1;
             /* The property could lie; the provider that answered cannot. */
             if (c == NULL || strcmp(OSSL_PROVIDER_get0_name(EVP_CIPHER_get0_provider(c)),
                                     zb_prov_name(p)) != 0) {
@@ -404,6 +480,17 @@ static int zb_run_cell(zb_run *run, size_t a, zb_mode mode, int enc, size_t size
     c.enc = enc;
     c.rekey = run->o->rekey;
     c.size = size;
+    c.record = run->o->record;
+    c.aad_len = c.record ? ZB_TLS13_AAD_LEN : ZB_AAD_LEN;
+    r->alg = a;
+    r->mode = mode;
+    r->enc = enc;
+    r->size = size;
+    if (!(r->served = run->served[a])) {
+        run->nrows++;
+        zb_print_row(run->o, r);
+        return 1;
+    }
     for (int p = 0; p < ZB_PROV_COUNT; p++)
         c.side[p].cipher = run->cipher[a][p];
     if (!zb_cell_setup(&c)) {
@@ -413,10 +500,6 @@ static int zb_run_cell(zb_run *run, size_t a, zb_mode mode, int enc, size_t size
     }
     if (!zb_cell_verify(&c) || !zb_cell_measure(&c, &run->o->timing, r->res))
         goto err;
-    r->alg = a;
-    r->mode = mode;
-    r->enc = enc;
-    r->size = size;
     run->nrows++;
     zb_print_row(run->o, r);
     ok = 1;
@@ -448,6 +531,11 @@ static int zb_check_stats(zb_run *run, const OSSL_PROVIDER *zc, const zb_alg_sta
         int good = ops == run->expect[a].ops && bytes == run->expect[a].bytes
                    && errs == 0 && foreign == 0;
 
+        if (!run->served[a]) {
+            printf("  %-17s not served by zcrypto\n", run->o->algs[a]);
+            continue;
+        }
+
         printf("  %-17s ops %llu (expected %llu), bytes %llu (expected %llu), "
                "errors %llu, on backend %s: %s\n", run->o->algs[a],
                (unsigned long long)ops, (unsigned long long)run->expect[a].ops,
@@ -464,7 +552,10 @@ static int zb_run_all(zb_run *run)
     const zb_opts *o = run->o;
     int ok = 1;
 
-    zb_print_row_header();
+    if (o->compact)
+        zb_compact_header();
+    else
+        zb_print_row_header();
     for (size_t a = 0; a < o->nalgs; a++)
         for (int m = 0; m < ZB_MODE_COUNT; m++)
             for (int enc = 1; enc >= 0; enc--)
@@ -481,7 +572,7 @@ int main(int argc, char **argv)
     zb_run run;
     zb_env env;
     zb_alg_stats before[ZB_MAX_ALGS];
-    char module_path[4200];
+    char module_path[4200], best[64];
     const OSSL_PROVIDER *zc, *def;
     int ok = 0;
 
@@ -489,22 +580,58 @@ int main(int argc, char **argv)
     if (!zb_opts_parse(argc, argv, &o))
         return 2;
     run.o = &o;
+    /* For scripts (bench/nginx_wrk.sh) that name zcrypto's path themselves. */
+    if (o.list_backends) {
+        char list[256];
+
+        if ((run.libctx = zb_env_open(o.module_dir, "auto", module_path,
+                                      sizeof(module_path))) == NULL
+            || (zc = zb_env_zcrypto(run.libctx)) == NULL
+            || !zb_env_backends(zc, list, sizeof(list)))
+            goto err;
+        printf("%s\n", list);
+        OSSL_LIB_CTX_free(run.libctx);
+        return 0;
+    }
+    /* "best": ask a zcrypto on auto what this CPU runs, then load that one by name. */
+    if (strcmp(o.backend, "best") == 0) {
+        if ((run.libctx = zb_env_open(o.module_dir, "auto", module_path,
+                                      sizeof(module_path))) == NULL
+            || (zc = zb_env_zcrypto(run.libctx)) == NULL
+            || !zb_env_best_backend(zc, best, sizeof(best)))
+            goto err;
+        OSSL_LIB_CTX_free(run.libctx);
+        o.backend = best;
+    }
     if ((run.libctx = zb_env_open(o.module_dir, o.backend, module_path,
                                   sizeof(module_path))) == NULL
         || !zb_fetch(&run))
         goto err;
-    zc = EVP_CIPHER_get0_provider(run.cipher[0][ZB_ZCRYPTO]);
+    if ((zc = zb_env_zcrypto(run.libctx)) == NULL) {
+        fprintf(stderr, "zc_bench: zcrypto is not in the library context\n");
+        goto err;
+    }
     def = EVP_CIPHER_get0_provider(run.cipher[0][ZB_DEFAULT]);
     if (!zb_env_describe(zc, def, module_path, &env))
         goto err;
+    if (strcmp(o.backend, "auto") != 0 && strcmp(o.backend, env.backend) != 0) {
+        fprintf(stderr, "zc_bench: asked for backend %s, zcrypto runs %s\n", o.backend,
+                env.backend);
+        goto err;
+    }
     o.timing.clock_ns = zb_clock_overhead_ns();
     o.timing.group_ns = o.timing.clock_ns * 40 > 1000 ? o.timing.clock_ns * 40 : 1000;
     zb_env_print(stdout, &env, "# ");
-    printf("# one-shot: init(%s) + %d B AAD + data + final + tag per op; stream: one init,"
-           " timed updates\n# clock read %.0f ns (subtracted); samples of >= %.0f ns; "
-           "%zu rounds, ~%.2f s per provider per cell\n\n",
-           o.rekey ? "key, IV" : "IV", ZB_AAD_LEN, o.timing.clock_ns, o.timing.group_ns,
-           o.timing.rounds, o.timing.seconds);
+    if (o.record)
+        printf("# one-shot as a TLS 1.3 record: init(IV) + decrypt tag + %d B AAD + data in"
+               " place + final + tag per op (key set once)\n", ZB_TLS13_AAD_LEN);
+    else
+        printf("# one-shot: init(%s) + %d B AAD + data + final + tag per op; stream: one"
+               " init, timed updates\n", o.rekey ? "key, IV" : "IV", ZB_AAD_LEN);
+    printf("# clock read %.0f ns (subtracted); samples of >= %.0f ns; %zu rounds, ~%.2f s"
+           " per provider per cell%s\n\n", o.timing.clock_ns, o.timing.group_ns,
+           o.timing.rounds, o.timing.seconds,
+           o.compact ? "; MB/s: each provider's best round (10^6 B/s)" : "");
     for (size_t a = 0; a < o.nalgs; a++)
         before[a].alg = run.expect[a].alg = o.algs[a];
     if (!zb_stats_read(zc, before, o.nalgs, env.backend))

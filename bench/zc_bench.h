@@ -14,6 +14,7 @@
 #define ZB_KEY_MAX 32
 #define ZB_IV_LEN 12
 #define ZB_AAD_LEN 13           /* a TLS 1.2 record header */
+#define ZB_TLS13_AAD_LEN 5      /* a TLS 1.3 record header: type, version, length */
 #define ZB_TAG_LEN 16
 
 typedef enum zb_prov { ZB_ZCRYPTO = 0, ZB_DEFAULT, ZB_PROV_COUNT } zb_prov;
@@ -27,8 +28,14 @@ typedef struct zb_side {
     zb_prov prov;
     EVP_CIPHER *cipher;
     EVP_CIPHER_CTX *ctx;
-    unsigned char *out;
+    unsigned char *out;         /* in place: also the input */
     unsigned char tag[ZB_TAG_LEN];      /* encrypting: the last tag */
+    /*
+     * In place, each op turns the buffer's text into the other one (the
+     * keystream is the same every op): decrypting, odd ops read the
+     * plaintext as ciphertext and need the cell's tag_alt.
+     */
+    int flipped;
     /*
      * What zcrypto's stats must have counted: ops are successful finals;
      * bytes are every successful data update, whether or not its message
@@ -45,14 +52,18 @@ typedef struct zb_cell {
     zb_mode mode;
     int enc;
     int rekey;                  /* one-shot: pass the key on every init */
+    int record;                 /* one-shot as libssl's TLS 1.3 records: in place,
+                                 * decrypt tag set right after init */
     size_t size;
     size_t keylen;
     unsigned char key[ZB_KEY_MAX];
     unsigned char iv[ZB_IV_LEN];
     unsigned char aad[ZB_AAD_LEN];
+    size_t aad_len;             /* ZB_AAD_LEN, or ZB_TLS13_AAD_LEN for records */
     unsigned char *plain;
     unsigned char *in;          /* plain (encrypt) or its ciphertext (decrypt) */
     unsigned char tag[ZB_TAG_LEN];  /* one-shot decrypt: the tag of in */
+    unsigned char tag_alt[ZB_TAG_LEN];  /* record decrypt: the tag of plain as ciphertext */
     size_t stream_updates;      /* updates per stream batch */
     unsigned char stream_tag[ZB_TAG_LEN];   /* tag after stream_updates x in */
     zb_side side[ZB_PROV_COUNT];
@@ -71,6 +82,9 @@ int zb_stream_begin(const zb_cell *c, zb_side *s);
 int zb_stream_update(const zb_cell *c, zb_side *s);
 int zb_stream_end(const zb_cell *c, zb_side *s);
 
+/* Record mode: puts the side's buffer back to the cell's input. */
+void zb_side_reset(const zb_cell *c, zb_side *s);
+
 /* Sets stream_updates and the tag a decrypting stream of that length needs. */
 int zb_cell_set_stream_updates(zb_cell *c, size_t updates);
 
@@ -87,6 +101,7 @@ typedef struct zb_result {
     size_t ops;                 /* operations (one-shot) or updates (stream) timed */
     size_t batch;               /* operations per timed sample (1: per-op timing) */
     double mbps;                /* bytes / total timed ns, in MB/s (10^6) */
+    double best_mbps;           /* the fastest round's MB/s (a neighbour only slows) */
     double p50_ns, p99_ns, mean_ns;     /* per operation */
 } zb_result;
 
@@ -104,5 +119,26 @@ uint64_t zb_now_ns(void);
 
 /* Times the cell on both providers, interleaved; res[prov] gets the figures. */
 int zb_cell_measure(zb_cell *c, const zb_timing *t, zb_result res[ZB_PROV_COUNT]);
+
+/* ---- one measured cell's outcome, for the reports ---- */
+
+typedef struct zb_row {
+    size_t alg;                 /* index into the run's algorithm list */
+    zb_mode mode;
+    int enc;
+    size_t size;
+    int served;                 /* 0: zcrypto offers no such cipher, nothing timed */
+    zb_result res[ZB_PROV_COUNT];
+} zb_row;
+
+/* ---- zc_bench_record.c: the compact (record-shape) report ---- */
+
+/* Best-of-rounds MB/s ratio zcrypto/default; 0 when not measured. */
+double zb_best_ratio(const zb_row *r);
+void zb_compact_header(void);
+void zb_compact_row(const char *alg, const zb_row *r);
+/* alg,dir,size,default_mbps,zcrypto_mbps,ratio,served,backend (best of rounds). */
+int zb_record_csv(FILE *f, const char *const *algs, const char *backend,
+                  const zb_row *rows, size_t nrows);
 
 #endif

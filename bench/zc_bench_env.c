@@ -86,6 +86,44 @@ static int zb_prov_string(const OSSL_PROVIDER *prov, const char *key, char *buf,
     return OSSL_PROVIDER_get_params(prov, params) && OSSL_PARAM_modified(params);
 }
 
+static int zb_find_zcrypto(OSSL_PROVIDER *prov, void *arg)
+{
+    if (strcmp(OSSL_PROVIDER_get0_name(prov), "zcrypto") != 0)
+        return 1;
+    *(OSSL_PROVIDER **)arg = prov;
+    return 0;
+}
+
+OSSL_PROVIDER *zb_env_zcrypto(OSSL_LIB_CTX *libctx)
+{
+    OSSL_PROVIDER *zc = NULL;
+
+    OSSL_PROVIDER_do_all(libctx, zb_find_zcrypto, &zc);
+    return zc;
+}
+
+int zb_env_backends(const OSSL_PROVIDER *zc, char *buf, size_t bufsize)
+{
+    if (!zb_prov_string(zc, "zcrypto-backends", buf, bufsize) || buf[0] == '\0') {
+        fprintf(stderr, "zc_bench: zcrypto does not answer \"zcrypto-backends\"\n");
+        return 0;
+    }
+    return 1;
+}
+
+int zb_env_best_backend(const OSSL_PROVIDER *zc, char *buf, size_t bufsize)
+{
+    char list[256];
+
+    if (!zb_env_backends(zc, list, sizeof(list)))
+        return 0;
+    if (bufsize < 64 || sscanf(list, "%63s", buf) != 1) {
+        fprintf(stderr, "zc_bench: cannot read zcrypto-backends '%s'\n", list);
+        return 0;
+    }
+    return 1;
+}
+
 static int zb_prov_ptr(const OSSL_PROVIDER *prov, const char *key, char *buf,
                        size_t bufsize)
 {

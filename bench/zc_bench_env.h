@@ -19,6 +19,16 @@
 OSSL_LIB_CTX *zb_env_open(const char *module_dir, const char *backend,
                           char *module_path, size_t module_path_size);
 
+/* zcrypto in libctx, whether or not it serves any cipher; NULL if not loaded. */
+OSSL_PROVIDER *zb_env_zcrypto(OSSL_LIB_CTX *libctx);
+/*
+ * The first name of zcrypto's "zcrypto-backends" (the best this CPU runs),
+ * so the bench names the path it measures rather than leaving it to auto.
+ */
+int zb_env_best_backend(const OSSL_PROVIDER *zc, char *buf, size_t bufsize);
+/* The whole "zcrypto-backends" list, space-separated, best first. */
+int zb_env_backends(const OSSL_PROVIDER *zc, char *buf, size_t bufsize);
+
 typedef struct zb_env {
     char cpu[512];
     char openssl[256];
