@@ -87,6 +87,7 @@ typedef struct zb_result {
     size_t ops;                 /* operations (one-shot) or updates (stream) timed */
     size_t batch;               /* operations per timed sample (1: per-op timing) */
     double mbps;                /* bytes / total timed ns, in MB/s (10^6) */
+    double best_mbps;           /* the fastest single round's MB/s */
     double p50_ns, p99_ns, mean_ns;     /* per operation */
 } zb_result;
 

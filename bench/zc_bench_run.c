@@ -124,7 +124,7 @@ static size_t zb_max_sz(size_t a, size_t b)
 
 int zb_cell_measure(zb_cell *c, const zb_timing *t, zb_result res[ZB_PROV_COUNT])
 {
-    double est[ZB_PROV_COUNT], total[ZB_PROV_COUNT] = { 0, 0 };
+    double est[ZB_PROV_COUNT], total[ZB_PROV_COUNT] = { 0, 0 }, best[ZB_PROV_COUNT] = { 0, 0 };
     double *samples[ZB_PROV_COUNT] = { NULL, NULL };
     double fast, slow;
     size_t k, groups, n;
@@ -151,14 +151,24 @@ int zb_cell_measure(zb_cell *c, const zb_timing *t, zb_result res[ZB_PROV_COUNT]
     for (size_t r = 0; r < t->rounds; r++) {
         for (size_t turn = 0; turn < ZB_PROV_COUNT; turn++) {
             int p = (int)((r + turn) % ZB_PROV_COUNT);
+            double before = total[p], round_ns;
 
             if (!zb_batch(c, &c->side[p], groups, k, t->clock_ns,
                           samples[p] + r * groups, &total[p]))
                 goto err;
+            round_ns = total[p] - before;
+            if (round_ns > 0) {
+                double mbps = (double)(groups * k) * (double)c->size * 1e3 / round_ns;
+
+                if (mbps > best[p])
+                    best[p] = mbps;
+            }
         }
     }
-    for (int p = 0; p < ZB_PROV_COUNT; p++)
+    for (int p = 0; p < ZB_PROV_COUNT; p++) {
         zb_summarise(c, samples[p], n, k, total[p], &res[p]);
+        res[p].best_mbps = best[p];
+    }
     ok = 1;
 err:
     if (!ok) {
