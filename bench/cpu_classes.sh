@@ -21,6 +21,7 @@
 # Many short rounds (100 x ~3 ms) so that the best round of each side is one that no
 # neighbour preempted: on this shared 2-core host that is what keeps repeats close.
 set -u
+here=$PWD
 cd "$(dirname "$0")/.." || exit 1
 
 passes=3 seconds=0.3 rounds=100 out=bench/out report=""
@@ -35,7 +36,9 @@ while [ $# -gt 0 ]; do
     --classes) classes=${2//,/ }; shift ;;
     --sizes) sizes=$2; shift ;;
     --out) out=$2; shift ;;
-    --report) shift; report="$*"; break ;;
+    --report) shift
+        for f in "$@"; do case $f in /*) ;; *) f=$here/$f ;; esac; report="$report $f"; done
+        break ;;
     -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "cpu_classes.sh: unknown option $1" >&2; exit 2 ;;
     esac
