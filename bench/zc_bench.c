@@ -391,7 +391,7 @@ static int zb_write_csv(const zb_opts *o, const zb_env *env, const zb_row *rows,
     if (f == NULL || (g = zb_open_out(o, "ratios.csv")) == NULL
         || (e = zb_open_out(o, "env.txt")) == NULL)
         goto err;
-    fprintf(f, "provider,backend,alg,mode,dir,size,ops,batch,mbps,p50_ns,p99_ns,mean_ns\n");
+    fprintf(f, "provider,backend,alg,mode,dir,size,ops,batch,mbps,p50_ns,p99_ns,mean_ns,best_mbps\n");
     for (int p = 0; p < ZB_PROV_COUNT; p++) {
         for (size_t i = 0; i < nrows; i++) {
             const zb_row *r = &rows[i];
@@ -399,18 +399,18 @@ static int zb_write_csv(const zb_opts *o, const zb_env *env, const zb_row *rows,
 
             if (!r->served)
                 continue;
-            fprintf(f, "%s,%s,%s,%s,%s,%zu,%zu,%zu,%.1f,%.1f,%.1f,%.1f\n", zb_prov_name(p),
+            fprintf(f, "%s,%s,%s,%s,%s,%zu,%zu,%zu,%.1f,%.1f,%.1f,%.1f,%.1f\n", zb_prov_name(p),
                     p == ZB_ZCRYPTO ? env->backend : "builtin", o->algs[r->alg],
                     zb_mode_name(r->mode), r->enc ? "enc" : "dec", r->size, x->ops,
-                    x->batch, x->mbps, x->p50_ns, x->p99_ns, x->mean_ns);
+                    x->batch, x->mbps, x->p50_ns, x->p99_ns, x->mean_ns, x->best_mbps);
         }
     }
-    fprintf(g, "alg,mode,dir,size,mbps_ratio,p50_ratio\n");
+    fprintf(g, "alg,mode,dir,size,mbps_ratio,p50_ratio,best_ratio\n");
     for (size_t i = 0; i < nrows; i++)
         if (rows[i].served)
-            fprintf(g, "%s,%s,%s,%zu,%.3f,%.3f\n", o->algs[rows[i].alg],
+            fprintf(g, "%s,%s,%s,%zu,%.3f,%.3f,%.3f\n", o->algs[rows[i].alg],
                     zb_mode_name(rows[i].mode), rows[i].enc ? "enc" : "dec", rows[i].size,
-                    zb_ratio(&rows[i]), zb_p50_ratio(&rows[i]));
+                    zb_ratio(&rows[i]), zb_p50_ratio(&rows[i]), zb_best_ratio(&rows[i]));
     zb_env_print(e, env, "");
     fprintf(e, "rekey:    %s\n", o->rekey ? "key+IV on every one-shot init" : "IV only");
     ok = 1;

@@ -151,14 +151,18 @@ int zb_cell_measure(zb_cell *c, const zb_timing *t, zb_result res[ZB_PROV_COUNT]
     for (size_t r = 0; r < t->rounds; r++) {
         for (size_t turn = 0; turn < ZB_PROV_COUNT; turn++) {
             int p = (int)((r + turn) % ZB_PROV_COUNT);
-            double before = total[p], mbps;
+            double before = total[p], round_ns;
 
             if (!zb_batch(c, &c->side[p], groups, k, t->clock_ns,
                           samples[p] + r * groups, &total[p]))
                 goto err;
-            mbps = (double)(groups * k) * (double)c->size * 1e3 / (total[p] - before);
-            if (mbps > best[p])
-                best[p] = mbps;
+            round_ns = total[p] - before;
+            if (round_ns > 0) {
+                double mbps = (double)(groups * k) * (double)c->size * 1e3 / round_ns;
+
+                if (mbps > best[p])
+                    best[p] = mbps;
+            }
         }
     }
     for (int p = 0; p < ZB_PROV_COUNT; p++) {
