@@ -52,19 +52,27 @@ ZC_DISPATCH(zc_chachapoly, zc_chacha_gettable_ctx_params, zc_chacha_settable_ctx
 
 #define ZC_PROPS "provider=zcrypto"
 
-static const OSSL_ALGORITHM zc_cipher_algorithms[] = {
-    { "AES-256-GCM:id-aes256-GCM:2.16.840.1.101.3.4.1.46", ZC_PROPS,
-      zc_aes256gcm_functions, "zcrypto AES-256-GCM" },
-    { "AES-192-GCM:id-aes192-GCM:2.16.840.1.101.3.4.1.26", ZC_PROPS,
-      zc_aes192gcm_functions, "zcrypto AES-192-GCM" },
-    { "AES-128-GCM:id-aes128-GCM:2.16.840.1.101.3.4.1.6", ZC_PROPS,
-      zc_aes128gcm_functions, "zcrypto AES-128-GCM" },
-    { "ChaCha20-Poly1305", ZC_PROPS, zc_chachapoly_functions,
-      "zcrypto ChaCha20-Poly1305" },
-    { NULL, NULL, NULL, NULL }
+static const struct {
+    zc_alg alg;
+    OSSL_ALGORITHM def;
+} zc_cipher_algorithms[] = {
+    { ZC_ALG_AES_256_GCM, { "AES-256-GCM:id-aes256-GCM:2.16.840.1.101.3.4.1.46", ZC_PROPS,
+                            zc_aes256gcm_functions, "zcrypto AES-256-GCM" } },
+    { ZC_ALG_AES_192_GCM, { "AES-192-GCM:id-aes192-GCM:2.16.840.1.101.3.4.1.26", ZC_PROPS,
+                            zc_aes192gcm_functions, "zcrypto AES-192-GCM" } },
+    { ZC_ALG_AES_128_GCM, { "AES-128-GCM:id-aes128-GCM:2.16.840.1.101.3.4.1.6", ZC_PROPS,
+                            zc_aes128gcm_functions, "zcrypto AES-128-GCM" } },
+    { ZC_ALG_CHACHA20_POLY1305, { "ChaCha20-Poly1305", ZC_PROPS, zc_chachapoly_functions,
+                                  "zcrypto ChaCha20-Poly1305" } },
 };
 
-const OSSL_ALGORITHM *zc_ciphers_algorithms(void)
+size_t zc_ciphers_select(const int served[ZC_ALG_COUNT], OSSL_ALGORITHM out[ZC_ALG_COUNT + 1])
 {
-    return zc_cipher_algorithms;
+    size_t n = 0;
+
+    for (size_t i = 0; i < sizeof(zc_cipher_algorithms) / sizeof(zc_cipher_algorithms[0]); i++)
+        if (served[zc_cipher_algorithms[i].alg])
+            out[n++] = zc_cipher_algorithms[i].def;
+    out[n] = (OSSL_ALGORITHM){ NULL, NULL, NULL, NULL };
+    return n;
 }

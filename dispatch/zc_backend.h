@@ -88,6 +88,9 @@ typedef struct zc_backend {
      * Runs the engine's known-answer self-test; 0 switches the backend off.
      */
     int (*activate)(void);
+    /* What the backend runs on, found at run time (library version, code
+     * type), for buildinfo; writes "" when it has nothing to add. May be NULL. */
+    void (*detail)(char *buf, size_t len);
     /* Drops the calling thread's state (thread stop). May be NULL. */
     void (*thread_stop)(void);
     /* Pairs with activate: last release frees every thread's state. */

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <openssl/core_names.h>
@@ -13,10 +14,14 @@
 #include "zc_provider.h"
 #include "zc_err.h"
 #include "zc_ciphers.h"
+#include "zc_cpu.h"
+#include "zc_serve.h"
 
 #define ZC_PARAM_BACKEND  "zcrypto-backend"
 #define ZC_PARAM_BACKENDS "zcrypto-backends"
 #define ZC_PARAM_STATS    "zcrypto-stats"
+#define ZC_PARAM_SERVED   "zcrypto-served"
+#define ZC_PARAM_CPU      "zcrypto-cpu-class"
 
 static uint64_t zc_next_instance_id = 1;
 
@@ -66,6 +71,8 @@ static const OSSL_PARAM zc_prov_gettable[] = {
     OSSL_PARAM_utf8_string(ZC_PARAM_BACKEND, NULL, 0),
     OSSL_PARAM_utf8_string(ZC_PARAM_BACKENDS, NULL, 0),
     OSSL_PARAM_utf8_string(ZC_PARAM_STATS, NULL, 0),
+    OSSL_PARAM_utf8_string(ZC_PARAM_SERVED, NULL, 0),
+    OSSL_PARAM_utf8_string(ZC_PARAM_CPU, NULL, 0),
     OSSL_PARAM_END
 };
 
@@ -119,14 +126,22 @@ static int zc_prov_get_params(void *vprovctx, OSSL_PARAM params[])
     if ((p = OSSL_PARAM_locate(params, ZC_PARAM_STATS)) != NULL
         && !zc_prov_get_stats_param(provctx, p))
         return 0;
+    if ((p = OSSL_PARAM_locate(params, ZC_PARAM_SERVED)) != NULL
+        && !OSSL_PARAM_set_utf8_string(p, provctx->served_list))
+        return 0;
+    if ((p = OSSL_PARAM_locate(params, ZC_PARAM_CPU)) != NULL
+        && !OSSL_PARAM_set_utf8_string(p, zc_cpu_class_name(zc_cpu_class_get())))
+        return 0;
     return 1;
 }
 
 static const OSSL_ALGORITHM *zc_prov_query(void *vprovctx, int operation_id,
                                            int *no_cache)
 {
+    zc_provctx *provctx = vprovctx;
+
     *no_cache = 0;
-    return operation_id == OSSL_OP_CIPHER ? zc_ciphers_algorithms() : NULL;
+    return operation_id == OSSL_OP_CIPHER ? provctx->algs : NULL;
 }
 
 static const OSSL_ITEM *zc_prov_reason_strings(void *vprovctx)
@@ -218,6 +233,95 @@ static int zc_prov_select_backend(zc_provctx *provctx, char *skipped, size_t ski
     return 0;
 }
 
+/* snprintf at buf + *pos that never runs past size (the text is cut). */
+static void zc_prov_append(char *buf, size_t size, size_t *pos, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void zc_prov_append(char *buf, size_t size, size_t *pos, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (*pos >= size)
+        return;
+    va_start(ap, fmt);
+    n = vsnprintf(buf + *pos, size - *pos, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        *pos = (size_t)n < size - *pos ? *pos + (size_t)n : size;
+}
+
+/*
+ * Under auto, offer only what the measurement table says is faster than
+ * the default provider here; an explicitly chosen backend serves all.
+ */
+static void zc_prov_decide_serving(zc_provctx *provctx)
+{
+    zc_cpu_class cls = zc_cpu_class_get();
+    size_t lp = 0, jp = 0, nleft = 0;
+    int first = 1;
+
+    for (int alg = 0; alg < ZC_ALG_COUNT; alg++) {
+        zc_serve_verdict v = { 1, NULL };
+
+        if (provctx->config.backend_auto)
+            v = zc_serve_decide(provctx->backend->id, (zc_alg)alg, cls, OpenSSL_version_num());
+        provctx->served[alg] = v.serve;
+        provctx->left_why[alg] = v.serve ? NULL : v.why;
+        if (v.serve)
+            zc_prov_append(provctx->served_list, sizeof(provctx->served_list), &lp, "%s%s",
+                           lp ? " " : "", zc_alg_name((zc_alg)alg));
+    }
+    zc_ciphers_select(provctx->served, provctx->algs);
+    zc_prov_append(provctx->policy_json, sizeof(provctx->policy_json), &jp,
+                   "\"cpu_class\":\"%s\",\"served\":[", zc_cpu_class_name(cls));
+    for (int alg = 0; alg < ZC_ALG_COUNT; alg++) {
+        if (!provctx->served[alg])
+            continue;
+        zc_prov_append(provctx->policy_json, sizeof(provctx->policy_json), &jp, "%s\"%s\"",
+                       first ? "" : ",", zc_alg_name((zc_alg)alg));
+        first = 0;
+    }
+    zc_prov_append(provctx->policy_json, sizeof(provctx->policy_json), &jp,
+                   "],\"left_to_default\":[");
+    for (int alg = 0; alg < ZC_ALG_COUNT; alg++) {
+        if (provctx->served[alg])
+            continue;
+        /* The reasons are our own constants: no quotes or backslashes. */
+        zc_prov_append(provctx->policy_json, sizeof(provctx->policy_json), &jp,
+                       "%s{\"alg\":\"%s\",\"why\":\"%s\"}", nleft++ ? "," : "",
+                       zc_alg_name((zc_alg)alg), provctx->left_why[alg]);
+    }
+    zc_prov_append(provctx->policy_json, sizeof(provctx->policy_json), &jp, "]");
+    provctx->stats.policy_json = provctx->policy_json;
+}
+
+static void zc_prov_buildinfo(zc_provctx *provctx, const char *skipped)
+{
+    char detail[128] = "";
+    size_t pos = 0, nleft = 0;
+
+    if (provctx->backend->detail != NULL)
+        provctx->backend->detail(detail, sizeof(detail));
+    zc_prov_append(provctx->buildinfo, sizeof(provctx->buildinfo), &pos,
+                   "zcrypto %s; backend %s (%s%s%s)%s%s; CPU class %s; serves: %s",
+                   ZC_VERSION_STR, provctx->backend->name, provctx->backend->description,
+                   detail[0] != '\0' ? "; " : "", detail,
+                   skipped[0] != '\0' ? "; self-test disabled " : "", skipped,
+                   zc_cpu_class_name(zc_cpu_class_get()),
+                   provctx->served_list[0] != '\0' ? provctx->served_list : "nothing");
+    for (int alg = 0; alg < ZC_ALG_COUNT; alg++) {
+        if (provctx->served[alg])
+            continue;
+        zc_prov_append(provctx->buildinfo, sizeof(provctx->buildinfo), &pos, "%s%s (%s)",
+                       nleft++ ? ", " : "; left to the default provider: ",
+                       zc_alg_name((zc_alg)alg), provctx->left_why[alg]);
+    }
+    zc_prov_append(provctx->buildinfo, sizeof(provctx->buildinfo), &pos,
+                   "; built against %s, running on %s", OPENSSL_VERSION_TEXT,
+                   OpenSSL_version(OPENSSL_VERSION));
+}
+
 ZC_EXPORT int OSSL_provider_init(const OSSL_CORE_HANDLE *handle,
                                  const OSSL_DISPATCH *in,
                                  const OSSL_DISPATCH **out, void **vprovctx)
@@ -248,11 +352,8 @@ ZC_EXPORT int OSSL_provider_init(const OSSL_CORE_HANDLE *handle,
         goto err;
     }
     provctx->stats.async = provctx->async;
-    snprintf(provctx->buildinfo, sizeof(provctx->buildinfo),
-             "zcrypto %s; backend %s (%s)%s%s; built against %s",
-             ZC_VERSION_STR, provctx->backend->name, provctx->backend->description,
-             skipped[0] != '\0' ? "; self-test disabled " : "", skipped,
-             OPENSSL_VERSION_TEXT);
+    zc_prov_decide_serving(provctx);
+    zc_prov_buildinfo(provctx, skipped);
     *out = zc_prov_dispatch;
     *vprovctx = provctx;
     return 1;

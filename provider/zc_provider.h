@@ -24,7 +24,13 @@ typedef struct zc_provctx {
     uint64_t instance_id;       /* never reused, unlike the address */
     OSSL_FUNC_core_thread_start_fn *core_thread_start;
     zc_config config;
-    char buildinfo[256];
+    /* What this instance offers (dispatch/zc_serve.c decides under auto). */
+    int served[ZC_ALG_COUNT];
+    const char *left_why[ZC_ALG_COUNT];     /* why an algorithm is left to the default */
+    OSSL_ALGORITHM algs[ZC_ALG_COUNT + 1];
+    char served_list[96];
+    char policy_json[1024];                 /* the stats JSON's serving fields */
+    char buildinfo[1024];
     zc_stats stats;
 } zc_provctx;
 

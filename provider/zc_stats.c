@@ -73,6 +73,8 @@ size_t zc_stats_to_json(const zc_stats *s, const char *active_backend,
         }
     }
     pos = zc_append(buf, bufsize, pos, "]");
+    if (s->policy_json != NULL)
+        pos = zc_append(buf, bufsize, pos, ",%s", s->policy_json);
     if (s->async != NULL) {
         zc_async_stats a;
 

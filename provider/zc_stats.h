@@ -22,6 +22,7 @@ typedef struct zc_stat_cell {
 typedef struct zc_stats {
     zc_stat_cell cell[ZC_BACKEND_COUNT][ZC_ALG_COUNT];
     const zc_async *async;  /* its counters are reported too (may be NULL) */
+    const char *policy_json; /* JSON members saying what is served and why (may be NULL) */
 } zc_stats;
 
 /* A finished message (final, or a whole TLS record). */

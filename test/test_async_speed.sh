@@ -15,7 +15,7 @@ pass=0 fail=0
 for alg in aes-256-gcm chacha20-poly1305; do
     name=$(echo "$alg" | sed 's/aes-256-gcm/AES-256-GCM/; s/chacha20-poly1305/ChaCha20-Poly1305/')
     rm -f "$tmp"/st-*.json
-    zc_cnf auto "$tmp/st" > "$tmp/zc.cnf"
+    zc_cnf "$(zc_auto_backend)" "$tmp/st" > "$tmp/zc.cnf"
     out=$(OPENSSL_CONF="$tmp/zc.cnf" timeout 60 openssl speed -elapsed -seconds 1 -async_jobs 16 \
               -bytes 16384 -evp "$alg" 2>&1 < "$tmp/idle")
     rc=$?

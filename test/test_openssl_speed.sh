@@ -7,7 +7,7 @@ set -u
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 pass=0 fail=0
-zc_cnf auto "$tmp/stats" load-only > "$tmp/zc.cnf"
+zc_cnf "$(zc_auto_backend)" "$tmp/stats" load-only > "$tmp/zc.cnf"
 for alg in aes-128-gcm aes-256-gcm chacha20-poly1305; do
     for dir in "" -decrypt; do
         rm -f "$tmp"/stats-*.json

@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # zc-quic on zcrypto: RFC 9001 appendix A packets byte for byte, every kind of
 # damage rejected, and a stream run (sync and ASYNC receiver) that drops every
-# damaged packet and accepts every intact one.
+# damaged packet and accepts every intact one. zcrypto is loaded through
+# OPENSSL_CONF with the backend auto picks named explicitly, so its path is
+# tested even where auto leaves an algorithm to the default provider.
 set -u
 : "${ZC_MODULE_DIR:?run from make check}" "${ZC_SRCDIR:?run from make check}"
+. "$ZC_SRCDIR/test/zc_test_lib.sh"
 QUIC=${ZC_BUILDDIR:-$PWD}/zc-quic
 V="$ZC_SRCDIR/test/vectors/rfc9001.txt"
 pass=0 fail=0
 ok()  { pass=$((pass + 1)); echo "PASS: $*"; }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 vec() { sed -n "s/^$1=//p" "$V"; }
-q()   { timeout 120 "$QUIC" "$@" --module-dir "$ZC_MODULE_DIR"; }
+q()   { OPENSSL_CONF="$tmp/zc.cnf" timeout 120 "$QUIC" "$@"; }
 
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT; cd "$tmp" || exit 99
+zc_cnf "$(zc_auto_backend)" "$tmp/st" > "$tmp/zc.cnf"
 [ -x "$QUIC" ] || { echo "zc-quic not built at $QUIC"; exit 99; }
 
 for t in a2 a5; do

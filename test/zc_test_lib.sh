@@ -27,6 +27,25 @@ default_properties = ?provider=zcrypto
 CNF
 }
 
+# What `backend = auto` gives on this machine, asked of the real openssl app:
+# zc_auto_backend prints the backend it chose; zc_served CNF ALG succeeds
+# when zcrypto offers ALG ("AES-256-GCM", "ChaCha20-Poly1305") under the
+# config CNF, i.e. when OpenSSL lists it "@ zcrypto".
+zc_auto_backend() {
+    local cnf
+    cnf=$(mktemp)
+    zc_cnf auto /dev/null/none load-only > "$cnf"
+    OPENSSL_CONF=$cnf openssl list -providers -verbose 2>/dev/null \
+        | sed -n 's/.*build info: zcrypto [^;]*; backend \([a-z0-9]*\) .*/\1/p' | head -1
+    rm -f "$cnf"
+}
+
+zc_served() {
+    local cnf=$1 alg=$2
+    OPENSSL_CONF=$cnf openssl list -cipher-algorithms 2>/dev/null | grep "@ zcrypto" \
+        | grep -qiE "[ {,]$alg([ ,}]|\$)"
+}
+
 # Sum of a zcrypto counter over every stats file "$1-*.json".
 # $2: algorithm name or "any"; $3: counter (ops, bytes, ...); $4: backend
 # name or "auto" for any backend.

@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include "zc_imb_internal.h"
 #include "zc_kat.h"
 #ifdef ZC_HAVE_X86_AVX512
@@ -48,13 +49,22 @@ fail:
     return 0;
 }
 
+/* The library actually loaded may be newer than the header built against. */
+static void zc_imb_detail(zc_imb_arch arch, char *buf, size_t len)
+{
+    snprintf(buf, len, "ipsec-mb %s running %s code", imb_get_version_str(),
+             zc_imb_arch_type(arch));
+}
+
 #define ZC_IMB_BACKEND(sym, arch, id_, name_, desc, chachapoly)                 \
     static int sym##_available(void) { return zc_imb_arch_available(arch); }   \
     static int sym##_activate(void);                                           \
     static void sym##_release(void) { zc_imb_arch_release(arch); }             \
+    static void sym##_detail(char *buf, size_t len) { zc_imb_detail(arch, buf, len); } \
     const zc_backend sym = {                                                   \
         .id = (id_), .name = (name_), .description = (desc),                  \
         .available = sym##_available, .activate = sym##_activate,              \
+        .detail = sym##_detail,                                                \
         .thread_stop = zc_imb_thread_stop, .release = sym##_release,           \
         .aead = {                                                              \
             [ZC_ALG_AES_128_GCM] = &zc_imb_gcm128_ops[arch],                   \

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include "zc_imb_internal.h"
+#include "zc_cpu.h"
 
 typedef struct zc_imb_node {
     IMB_MGR *mgr;
@@ -72,8 +73,15 @@ static void zc_imb_detect(void)
 int zc_imb_arch_available(zc_imb_arch arch)
 {
     pthread_once(&zc_imb_detect_once, zc_imb_detect);
+    /* ZC_X86CAP (zc_cpu.c) can hide what ipsec-mb would still detect. */
+    static const unsigned zc_cpu_needed[ZC_IMB_ARCH_COUNT] = {
+        [ZC_IMB_SSE] = ZC_CPU_AESNI, [ZC_IMB_AVX] = ZC_CPU_AVX,
+        [ZC_IMB_AVX2] = ZC_CPU_AVX2, [ZC_IMB_AVX512] = ZC_CPU_AVX512,
+    };
+
     return zc_imb_init_fn[arch] != NULL
-           && (zc_imb_cpu_features & zc_imb_required[arch]) == zc_imb_required[arch];
+           && (zc_imb_cpu_features & zc_imb_required[arch]) == zc_imb_required[arch]
+           && (zc_cpu_features() & zc_cpu_needed[arch]) == zc_cpu_needed[arch];
 }
 
 uint64_t zc_imb_features(void)

@@ -1,0 +1,40 @@
+/*
+ * What this CPU offers zcrypto and OpenSSL's default provider alike, reduced
+ * to the classes that decide which of the two is faster (dispatch/zc_serve.c).
+ * On x86, ZC_X86CAP (a comma-separated list of features to hide: avx512,
+ * vaes, avx2, avx, aesni) makes the CPU look like an older one, for tests and
+ * for measuring each class on one machine; it can only hide, never add.
+ */
+#ifndef ZC_CPU_H
+#define ZC_CPU_H
+
+enum {
+    ZC_CPU_AESNI  = 1u << 0,    /* AES-NI + PCLMULQDQ (+ SSE4.1) */
+    ZC_CPU_AVX    = 1u << 1,
+    ZC_CPU_AVX2   = 1u << 2,
+    ZC_CPU_AVX512 = 1u << 3,    /* F, VL, BW, DQ */
+    ZC_CPU_VAES   = 1u << 4,    /* VAES + VPCLMULQDQ */
+    ZC_CPU_IFMA   = 1u << 5,    /* AVX512-IFMA */
+    ZC_CPU_ARM_CE = 1u << 8,    /* ARMv8 AES + PMULL + ASIMD */
+};
+
+typedef enum zc_cpu_class {
+    ZC_CPU_CLASS_X86_VAES512 = 0, /* AVX-512 + VAES: Ice Lake+, Zen 4/5 */
+    ZC_CPU_CLASS_X86_VAES256,     /* AVX2 + VAES, no AVX-512: Zen 3, Alder Lake, Sierra Forest */
+    ZC_CPU_CLASS_X86_AVX512,      /* AVX-512 without VAES: Skylake-SP, Cascade Lake */
+    ZC_CPU_CLASS_X86_AVX2,        /* AVX2 + AES-NI: Haswell..Coffee Lake, Zen 1/2 */
+    ZC_CPU_CLASS_X86_AVX,         /* AES-NI + AVX only: Sandy/Ivy Bridge */
+    ZC_CPU_CLASS_X86_SSE,         /* AES-NI without AVX: Westmere, Atom */
+    ZC_CPU_CLASS_X86_NOAES,       /* no AES-NI */
+    ZC_CPU_CLASS_ARM_CE,          /* ARMv8 with crypto extensions */
+    ZC_CPU_CLASS_ARM_NOCE,
+    ZC_CPU_CLASS_OTHER,
+    ZC_CPU_CLASS_COUNT
+} zc_cpu_class;
+
+/* ZC_CPU_* bits present (and not hidden); computed once. */
+unsigned zc_cpu_features(void);
+zc_cpu_class zc_cpu_class_get(void);
+const char *zc_cpu_class_name(zc_cpu_class cls);
+
+#endif
