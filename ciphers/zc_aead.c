@@ -122,9 +122,18 @@ int zc_aead_rand(zc_aead_ctx *ctx, unsigned char *buf, size_t len)
     return 1;
 }
 
+/* IV copies: the 96-bit IV of TLS in two moves, not a libc call. */
+static inline void zc_iv_copy(unsigned char *dst, const unsigned char *src, size_t len)
+{
+    if (len == 12)
+        memcpy(dst, src, 12);
+    else
+        memcpy(dst, src, len);
+}
+
 void zc_aead_msg_arm(zc_aead_ctx *ctx)
 {
-    memcpy(ctx->msg_iv, ctx->iv, ctx->ivlen);
+    zc_iv_copy(ctx->msg_iv, ctx->iv, ctx->ivlen);
     ctx->aad_len = 0;
     ctx->data_len = 0;
     ctx->phase = ZC_MSG_READY;
@@ -184,7 +193,7 @@ int zc_aead_set_iv(zc_aead_ctx *ctx, const unsigned char *iv, size_t ivlen)
         return 0;
     }
     ctx->ivlen = ivlen;
-    memcpy(ctx->iv, iv, ivlen);
+    zc_iv_copy(ctx->iv, iv, ivlen);
     ctx->iv_gen_rand = 0;
     ctx->tls_aad_set = 0;
     zc_aead_msg_arm(ctx);
