@@ -250,7 +250,7 @@ int zc_aead_iv_materialize(zc_aead_ctx *ctx)
  * Brings the message to a state where input is allowed: a key, an IV (GCM
  * encrypt draws a random 96-bit+ IV like the default provider), not done.
  */
-static int zc_aead_msg_ready(zc_aead_ctx *ctx)
+static __attribute__((noinline)) int zc_aead_msg_not_ready(zc_aead_ctx *ctx)
 {
     if (!ctx->key_set) {
         ZC_CTX_RAISE(ctx, ZC_R_KEY_NOT_SET, "%s", zc_alg_name(ctx->kind->alg));
@@ -261,6 +261,14 @@ static int zc_aead_msg_ready(zc_aead_ctx *ctx)
         return 0;
     }
     return zc_aead_iv_materialize(ctx);
+}
+
+/* Three times per record: the usual case (key, IV, not done) inline. */
+static inline int zc_aead_msg_ready(zc_aead_ctx *ctx)
+{
+    if (ctx->key_set && ctx->phase != ZC_MSG_DONE && ctx->phase != ZC_MSG_NO_IV)
+        return 1;
+    return zc_aead_msg_not_ready(ctx);
 }
 
 static unsigned char *zc_aead_aad_buf(zc_aead_ctx *ctx)
@@ -412,7 +420,10 @@ static int zc_aead_finish(zc_aead_ctx *ctx)
     ok = 1;
 err:
     zc_aead_stats_flush(ctx);
-    OPENSSL_cleanse(computed, sizeof(computed));
+    /* Encrypt's computed tag is the message's, public; decrypt's is the one
+     * a forger wants. */
+    if (!ctx->enc)
+        OPENSSL_cleanse(computed, sizeof(computed));
     return ok;
 }
 
