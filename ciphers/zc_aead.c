@@ -140,9 +140,10 @@ void zc_aead_msg_arm(zc_aead_ctx *ctx)
 }
 
 /*
- * Constant-time equality of two keys (16, 24 or 32 bytes): whole-word XORs
- * folded together, no early exit. Inline because it runs on every re-key,
- * where an out-of-line byte loop costs more than the rest of the check.
+ * Constant-time equality of two keys (16, 24 or 32 bytes) or of two full
+ * tags: whole-word XORs folded together, no early exit. Inline because it
+ * runs on every re-key and every opened record, where an out-of-line byte
+ * loop costs more than the rest of the check.
  */
 static inline int zc_key_equal(const unsigned char *a, const unsigned char *b, size_t len)
 {
@@ -411,7 +412,8 @@ static int zc_aead_finish(zc_aead_ctx *ctx)
         ctx->tag_ready = 1;
         if (ctx->kind->family == ZC_FAMILY_GCM)
             ctx->taglen = ZC_TAG_LEN;
-    } else if (CRYPTO_memcmp(computed, ctx->tag, ctx->taglen) != 0) {
+    } else if (ctx->taglen == ZC_TAG_LEN ? !zc_key_equal(computed, ctx->tag, ZC_TAG_LEN)
+                                         : CRYPTO_memcmp(computed, ctx->tag, ctx->taglen) != 0) {
         zc_stats_count_tag_failure(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg);
         ZC_CTX_RAISE(ctx, ZC_R_TAG_MISMATCH, "%s", zc_alg_name(ctx->kind->alg));
         goto err;
@@ -490,7 +492,7 @@ int zc_aead_oneshot(zc_aead_ctx *ctx, const unsigned char *nonce, size_t noncele
     }
     if (ctx->enc) {
         memcpy(tag_out, computed, ZC_TAG_LEN);
-    } else if (CRYPTO_memcmp(computed, tag_in, ZC_TAG_LEN) != 0) {
+    } else if (!zc_key_equal(computed, tag_in, ZC_TAG_LEN)) {
         /* Never hand back plaintext that failed authentication. */
         OPENSSL_cleanse(out, len);
         zc_stats_count_tag_failure(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg);

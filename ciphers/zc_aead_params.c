@@ -340,7 +340,10 @@ static int zc_set_tag_param(zc_aead_ctx *ctx, const OSSL_PARAM *p)
         ZC_CTX_RAISE(ctx, ZC_R_TAG_NOT_NEEDED, "%s", zc_alg_name(ctx->kind->alg));
         return 0;
     }
-    memcpy(ctx->tag, p->data, p->data_size);
+    if (p->data_size == ZC_TAG_LEN)
+        memcpy(ctx->tag, p->data, ZC_TAG_LEN); /* TLS: a fixed-size copy */
+    else
+        memcpy(ctx->tag, p->data, p->data_size);
     ctx->taglen = p->data_size;
     return 1;
 }

@@ -293,7 +293,7 @@ ZC_AESNI int zc_x86_gcm_oneshot(const zc_x86_gcm_key *k, const unsigned char *iv
         kn->ghash(k, x, s, 3);
 tag:
     zc_gcm_tag(x, ekj0, tag);
-    OPENSSL_cleanse(x, sizeof(x));
-    OPENSSL_cleanse(ekj0, sizeof(ekj0));
+    zc_gcm_wipe(x, sizeof(x));
+    zc_gcm_wipe(ekj0, sizeof(ekj0));
     return 1;
 }
