@@ -170,8 +170,15 @@ static int zc_get_tag_param(zc_aead_ctx *ctx, OSSL_PARAM *p)
         ZC_CTX_RAISE(ctx, ZC_R_INVALID_TAG_LENGTH, "%zu (allowed 1..16)", sz);
         return 0;
     }
-    if (!OSSL_PARAM_set_octet_string(p, ctx->tag, sz))
-        return ZC_PARAM_FAIL(ctx, p);
+    /* What OSSL_PARAM_set_octet_string does, with the full tag (the TLS
+     * 1.3 case) a fixed-size copy. */
+    p->return_size = sz;
+    if (p->data != NULL) {
+        if (sz == ZC_TAG_LEN)
+            memcpy(p->data, ctx->tag, ZC_TAG_LEN);
+        else
+            memcpy(p->data, ctx->tag, sz);
+    }
     return 1;
 }
 
@@ -186,12 +193,34 @@ typedef enum zc_param_id {
     ZC_P_TLS_IV_INV, ZC_P_TLS_IV_GEN, ZC_P_PRIORITY, ZC_P_TEST_STALL
 } zc_param_id;
 
-/* Inlined compare: the keys are a few bytes, a libc call costs more. */
-static inline int zc_streq(const char *a, const char *b)
+/*
+ * k == lit for a string literal lit, unrolled (its length is a constant):
+ * the keys are a few bytes and a libc call or a byte loop costs more than
+ * the rest of the lookup. It stops at k's first differing byte, so it never
+ * reads past k's NUL.
+ */
+#define ZC_KEY_IS(k, lit) zc_key_is((k), (lit), sizeof(lit))
+static inline __attribute__((always_inline)) int zc_key_is(const char *k, const char *lit,
+                                                           size_t n)
 {
-    while (*a != '\0' && *a == *b)
-        a++, b++;
-    return *a == *b;
+    _Pragma("GCC unroll 16")
+    for (size_t i = 0; i < n; i++)
+        if (k[i] != lit[i])
+            return 0;
+    return 1;
+}
+
+/* Setters for the params EVP asks on every record (ivlen at init, the tag
+ * at the end): the common exact-size case in place, the rest to libcrypto. */
+static inline int zc_param_set_size(OSSL_PARAM *p, size_t v)
+{
+    if (p->data_type == OSSL_PARAM_UNSIGNED_INTEGER && p->data != NULL
+        && p->data_size == sizeof(size_t)) {
+        memcpy(p->data, &v, sizeof(v));
+        p->return_size = sizeof(v);
+        return 1;
+    }
+    return OSSL_PARAM_set_size_t(p, v);
 }
 
 /*
@@ -203,34 +232,34 @@ static zc_param_id zc_param_lookup(const char *k)
 {
     switch (k[0]) {
     case 'i':
-        if (zc_streq(k, OSSL_CIPHER_PARAM_IVLEN))
+        if (ZC_KEY_IS(k, OSSL_CIPHER_PARAM_IVLEN))
             return ZC_P_IVLEN;
-        return zc_streq(k, OSSL_CIPHER_PARAM_IV) ? ZC_P_IV : ZC_P_UNKNOWN;
+        return ZC_KEY_IS(k, OSSL_CIPHER_PARAM_IV) ? ZC_P_IV : ZC_P_UNKNOWN;
     case 'k':
-        return zc_streq(k, OSSL_CIPHER_PARAM_KEYLEN) ? ZC_P_KEYLEN : ZC_P_UNKNOWN;
+        return ZC_KEY_IS(k, OSSL_CIPHER_PARAM_KEYLEN) ? ZC_P_KEYLEN : ZC_P_UNKNOWN;
     case 't':
         if (k[1] == 'a') {
-            if (zc_streq(k, OSSL_CIPHER_PARAM_AEAD_TAG))
+            if (ZC_KEY_IS(k, OSSL_CIPHER_PARAM_AEAD_TAG))
                 return ZC_P_TAG;
-            return zc_streq(k, OSSL_CIPHER_PARAM_AEAD_TAGLEN) ? ZC_P_TAGLEN : ZC_P_UNKNOWN;
+            return ZC_KEY_IS(k, OSSL_CIPHER_PARAM_AEAD_TAGLEN) ? ZC_P_TAGLEN : ZC_P_UNKNOWN;
         }
         if (k[1] != 'l' || k[2] != 's')
             return ZC_P_UNKNOWN;
-        if (zc_streq(k, OSSL_CIPHER_PARAM_AEAD_TLS1_AAD))
+        if (ZC_KEY_IS(k, OSSL_CIPHER_PARAM_AEAD_TLS1_AAD))
             return ZC_P_TLS_AAD;
-        if (zc_streq(k, OSSL_CIPHER_PARAM_AEAD_TLS1_AAD_PAD))
+        if (ZC_KEY_IS(k, OSSL_CIPHER_PARAM_AEAD_TLS1_AAD_PAD))
             return ZC_P_TLS_AAD_PAD;
-        if (zc_streq(k, OSSL_CIPHER_PARAM_AEAD_TLS1_IV_FIXED))
+        if (ZC_KEY_IS(k, OSSL_CIPHER_PARAM_AEAD_TLS1_IV_FIXED))
             return ZC_P_TLS_IV_FIXED;
-        if (zc_streq(k, OSSL_CIPHER_PARAM_AEAD_TLS1_SET_IV_INV))
+        if (ZC_KEY_IS(k, OSSL_CIPHER_PARAM_AEAD_TLS1_SET_IV_INV))
             return ZC_P_TLS_IV_INV;
-        return zc_streq(k, OSSL_CIPHER_PARAM_AEAD_TLS1_GET_IV_GEN) ? ZC_P_TLS_IV_GEN : ZC_P_UNKNOWN;
+        return ZC_KEY_IS(k, OSSL_CIPHER_PARAM_AEAD_TLS1_GET_IV_GEN) ? ZC_P_TLS_IV_GEN : ZC_P_UNKNOWN;
     case 'u':
-        return zc_streq(k, OSSL_CIPHER_PARAM_UPDATED_IV) ? ZC_P_UPDATED_IV : ZC_P_UNKNOWN;
+        return ZC_KEY_IS(k, OSSL_CIPHER_PARAM_UPDATED_IV) ? ZC_P_UPDATED_IV : ZC_P_UNKNOWN;
     case 'z':
-        if (zc_streq(k, ZC_PARAM_PRIORITY))
+        if (ZC_KEY_IS(k, ZC_PARAM_PRIORITY))
             return ZC_P_PRIORITY;
-        return zc_streq(k, ZC_PARAM_TEST_STALL) ? ZC_P_TEST_STALL : ZC_P_UNKNOWN;
+        return ZC_KEY_IS(k, ZC_PARAM_TEST_STALL) ? ZC_P_TEST_STALL : ZC_P_UNKNOWN;
     default:
         return ZC_P_UNKNOWN;
     }
@@ -246,11 +275,11 @@ int zc_aead_get_ctx_params(void *vctx, OSSL_PARAM params[])
     for (OSSL_PARAM *p = params; p->key != NULL; p++) {
         switch (zc_param_lookup(p->key)) {
         case ZC_P_IVLEN:
-            if (!OSSL_PARAM_set_size_t(p, ctx->ivlen))
+            if (!zc_param_set_size(p, ctx->ivlen))
                 return ZC_PARAM_FAIL(ctx, p);
             break;
         case ZC_P_KEYLEN:
-            if (!OSSL_PARAM_set_size_t(p, ctx->kind->keylen))
+            if (!zc_param_set_size(p, ctx->kind->keylen))
                 return ZC_PARAM_FAIL(ctx, p);
             break;
         case ZC_P_TAGLEN:
@@ -311,7 +340,10 @@ static int zc_set_tag_param(zc_aead_ctx *ctx, const OSSL_PARAM *p)
         ZC_CTX_RAISE(ctx, ZC_R_TAG_NOT_NEEDED, "%s", zc_alg_name(ctx->kind->alg));
         return 0;
     }
-    memcpy(ctx->tag, p->data, p->data_size);
+    if (p->data_size == ZC_TAG_LEN)
+        memcpy(ctx->tag, p->data, ZC_TAG_LEN); /* TLS: a fixed-size copy */
+    else
+        memcpy(ctx->tag, p->data, p->data_size);
     ctx->taglen = p->data_size;
     return 1;
 }

@@ -33,10 +33,13 @@ typedef enum zc_backend_id {
  * aligned (ipsec-mb's gcm_key_data crashes when it is not). The key state is
  * a secret (round keys, hash key): the caller cleanses it.
  */
-#if defined(ZC_IMB_GCM_KEY_BYTES) && ZC_IMB_GCM_KEY_BYTES + 128 > 1152
-/* ipsec-mb's struct gcm_key_data (1024 bytes in 1.3, 1280 in 2.0; configure
- * measures it) and our header, rounded to whole cache lines. */
-#define ZC_KEY_STATE_MAX ((ZC_IMB_GCM_KEY_BYTES + 128 + 63) / 64 * 64)
+#if defined(ZC_IMB_GCM_KEY_BYTES)
+/* The ipsec-mb AES-GCM key: ipsec-mb's struct gcm_key_data (1024 bytes in
+ * 1.3, 1280 in 2.0; configure measures it), our header line, and our own
+ * x86 GCM key for short messages (round keys, 32 powers of H: at most
+ * ZC_X86_GCM_KEY_MAX), rounded to whole cache lines. */
+#define ZC_X86_GCM_KEY_MAX 896
+#define ZC_KEY_STATE_MAX ((ZC_IMB_GCM_KEY_BYTES + 64 + ZC_X86_GCM_KEY_MAX + 63) / 64 * 64)
 #else
 #define ZC_KEY_STATE_MAX 1152
 #endif
