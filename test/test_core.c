@@ -321,6 +321,122 @@ START_TEST(test_differential)
 }
 END_TEST
 
+/* ------------------------------------------------ ChaCha20 pass planning */
+
+/*
+ * ChaCha20-Poly1305 at the lengths where the mode's ChaCha20 plan changes
+ * (zc_cp_start_blocks, zc_cp_crypt): a full-width pass (16 blocks on
+ * AVX-512) with block 0 ahead of the data or block 0 riding in the first
+ * pass (whole passes), passes straight to the output, the rest in one call,
+ * the 4 KiB pass cap plus keystream already made. Each length one update
+ * and several streamed splits mixing short and long updates, encrypt and
+ * decrypt, in place and not, against the default provider.
+ */
+static const size_t zc_plan_lens[] = {
+    1,    15,   16,   17,   63,   64,   65,   448,  449,  960,  961,  1008, 1009,
+    1023, 1024, 1025, 1087, 1088, 1089, 1472, 2047, 2048, 2049, 4095, 4096, 4097,
+    5119, 5120, 5121, 6143, 6144, 6145, 16383, 16384, 16385, 32769,
+};
+
+/* Update lengths for split s of a len-byte message (0 ends the list). */
+static void zc_plan_split(int s, size_t len, size_t cuts[8])
+{
+    static const size_t first[] = { 0, 1, 17, 1024, 5, 1088 };
+    size_t n = 0, off = 0;
+
+    if (s == 6) { /* half and half */
+        if (len / 2 > 0)
+            cuts[n++] = len / 2;
+        off = len / 2;
+    } else if (s == 7) { /* short, long, short, rest */
+        const size_t seq[] = { 3, 2048, 61 };
+
+        for (int i = 0; i < 3 && off < len; i++) {
+            size_t c = seq[i] < len - off ? seq[i] : len - off;
+
+            cuts[n++] = c, off += c;
+        }
+    } else if (s > 0) {
+        size_t c = first[s] < len ? first[s] : len;
+
+        cuts[n++] = c, off += c;
+        if (s == 4 && off < len) { /* 5, 16, 1000, rest */
+            c = 16 < len - off ? 16 : len - off;
+            cuts[n++] = c, off += c;
+            c = 1000 < len - off ? 1000 : len - off;
+            cuts[n++] = c, off += c;
+        }
+    }
+    if (off < len)
+        cuts[n++] = len - off;
+    cuts[n] = 0;
+}
+
+START_TEST(test_chacha_plan)
+{
+    OSSL_LIB_CTX *lc = zc_util_libctx(zc_backends[_i], NULL);
+    EVP_CIPHER *zc = zc_util_fetch(lc, "ChaCha20-Poly1305", "zcrypto");
+    EVP_CIPHER *df = zc_util_fetch(zc_ref, "ChaCha20-Poly1305", "default");
+    size_t maxlen = 32769;
+    unsigned char *pt = malloc(maxlen), *ct = malloc(maxlen), *buf = malloc(maxlen),
+                  *out = malloc(maxlen);
+    unsigned char key[32], iv[12], aad[5] = { 23, 3, 3, 0x12, 0x34 }, tag[16];
+    uint64_t rs = zc_seed ^ 0x706c616eu;
+
+    ck_assert(lc != NULL && zc != NULL && df != NULL && pt != NULL && ct != NULL && buf != NULL
+              && out != NULL);
+    for (size_t j = 0; j < 32; j++)
+        key[j] = (unsigned char)zc_util_rand(&rs);
+    for (size_t j = 0; j < maxlen; j++)
+        pt[j] = (unsigned char)zc_util_rand(&rs);
+    for (size_t l = 0; l < sizeof(zc_plan_lens) / sizeof(zc_plan_lens[0]); l++) {
+        size_t len = zc_plan_lens[l];
+        zc_aead_io ref = { .key = key, .iv = iv, .ivlen = 12, .aad = aad, .aadlen = 5,
+                           .in = pt, .inlen = len, .out = ct };
+
+        for (size_t j = 0; j < 12; j++)
+            iv[j] = (unsigned char)zc_util_rand(&rs);
+        ck_assert(zc_util_aead(df, 1, &ref));
+        for (int s = 0; s < 8; s++)
+            for (int enc = 0; enc <= 1; enc++)
+                for (int inplace = 0; inplace <= 1; inplace++) {
+                    EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
+                    const unsigned char *src = enc ? pt : ct;
+                    unsigned char *dst = inplace ? buf : out;
+                    size_t cuts[8], off = 0;
+                    int n;
+
+                    memcpy(buf, src, len);
+                    zc_plan_split(s, len, cuts);
+                    ck_assert(x != NULL && EVP_CipherInit_ex(x, zc, NULL, key, iv, enc));
+                    if (!enc)
+                        ck_assert(EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_TAG, 16,
+                                                      ref.tag_out) > 0);
+                    ck_assert(EVP_CipherUpdate(x, NULL, &n, aad, 5));
+                    for (int c = 0; cuts[c] != 0; off += cuts[c], c++)
+                        ck_assert(EVP_CipherUpdate(x, dst + off, &n,
+                                                   (inplace ? buf : src) + off,
+                                                   (int)cuts[c]));
+                    ck_assert_msg(EVP_CipherFinal_ex(x, dst + len, &n),
+                                  "%s: len %zu split %d %s%s: tag rejected", zc_backends[_i],
+                                  len, s, enc ? "enc" : "dec", inplace ? " in place" : "");
+                    if (enc)
+                        ck_assert(EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_GET_TAG, 16, tag) > 0);
+                    ck_assert_msg(memcmp(dst, enc ? ct : pt, len) == 0
+                                      && (!enc || memcmp(tag, ref.tag_out, 16) == 0),
+                                  "%s: len %zu split %d %s%s differs from default",
+                                  zc_backends[_i], len, s, enc ? "enc" : "dec",
+                                  inplace ? " in place" : "");
+                    EVP_CIPHER_CTX_free(x);
+                }
+    }
+    free(pt), free(ct), free(buf), free(out);
+    EVP_CIPHER_free(zc);
+    EVP_CIPHER_free(df);
+    OSSL_LIB_CTX_free(lc);
+}
+END_TEST
+
 /* ------------------------------------------------------------ TLS flows */
 
 /* TLS 1.2 as libssl 3.0 drives it: one in-place update per record. */
@@ -777,6 +893,7 @@ int main(void)
     tcase_add_loop_test(tc, test_rekey_same_key, 0, (int)zc_nbackends);
     tcase_add_loop_test(tc, test_threads, 0, (int)zc_nbackends);
     tcase_add_loop_test(tc, test_differential, 0, (int)zc_nbackends);
+    tcase_add_loop_test(tc, test_chacha_plan, 0, (int)zc_nbackends);
     tcase_add_test(tc, test_config_errors);
     tcase_add_test(tc, test_config_error_text);
     suite_add_tcase(s, tc);

@@ -8,23 +8,23 @@
 #include "config.h"
 
 #include <string.h>
-#include <openssl/crypto.h>
 #include "zc_mode.h"
 
 typedef struct zc_cp_msg {
     unsigned char poly[ZC_POLY_STATE_MAX] __attribute__((aligned(64)));
     /* Keystream computed ahead: bytes ks_used .. ks_len are still unused. */
-    unsigned char ks[64 * ZC_CP_KS_BLOCKS] __attribute__((aligned(16)));
+    unsigned char ks[64 * (ZC_CP_KS_BLOCKS + 1)] __attribute__((aligned(16)));
     unsigned char pbuf[16]; /* ciphertext not yet a whole Poly1305 block */
     uint32_t nonce[3], counter; /* counter: the next block not yet computed */
     uint64_t aadlen, ctlen;
     size_t ks_used, ks_len, pbuf_len;
     size_t ks_high; /* bytes of ks ever written: what finish must wipe */
     int streaming;  /* a tail has needed keystream before: more will follow */
+    int ks_planned; /* ks holds what start made for the first update: use it */
 } zc_cp_msg;
 
 /* ChaCha20 of zeros is the bare keystream (the primitive XORs its input). */
-static const unsigned char zc_cp_zeros[64 * ZC_CP_KS_BLOCKS];
+static const unsigned char zc_cp_zeros[64 * (ZC_CP_KS_BLOCKS + 1)];
 
 /* ks = keystream blocks counter .. counter + nb - 1. */
 static void zc_cp_keystream(const zc_chachapoly_prims *p, const zc_chachapoly_key *k,
@@ -60,13 +60,26 @@ int zc_chachapoly_mode_key_setup(void *key_state, const unsigned char *key)
     return 1;
 }
 
-/* out = in ^ ks, sixteen bytes at a time (GCC/Clang vectors: SSE2, NEON). */
+/*
+ * out = in ^ ks, 64 then sixteen bytes at a time (GCC/Clang vectors: SSE2,
+ * NEON): up to a whole pass of keystream goes through here.
+ */
 typedef unsigned char zc_v16 __attribute__((vector_size(16)));
+typedef unsigned char zc_v64 __attribute__((vector_size(64)));
 
 static void zc_cp_xor(unsigned char *out, const unsigned char *in, const unsigned char *ks,
                       size_t n)
 {
     size_t i = 0;
+
+    for (; i + 64 <= n; i += 64) {
+        zc_v64 a, b;
+
+        memcpy(&a, in + i, 64);
+        memcpy(&b, ks + i, 64);
+        a ^= b;
+        memcpy(out + i, &a, 64);
+    }
 
     for (; i + 16 <= n; i += 16) {
         zc_v16 a, b;
@@ -111,21 +124,32 @@ static void zc_cp_poly_pad(const zc_chachapoly_prims *p, zc_cp_msg *m)
 
 /*
  * Keystream blocks computed at the start of a message (block 0 included),
- * sized by the first update's length when the caller knows it: what that
- * update needs, up to eight (a wide backend makes eight in little more
- * than the time of one); only block 0 when a full-width pass will follow
- * anyway; four when the length is not known.
+ * sized by the first update's length when the caller knows it (four when
+ * not), so that the update then costs the fewest backend calls: a short
+ * one all it needs, in one call (up to eight, which a wide backend makes
+ * in little more than the time of one, else a full-width pass). A long one
+ * runs in full-width passes straight to the backend and ends in one call
+ * for the rest, partial block included (zc_cp_crypt): then block 0 alone
+ * would be one more call, a latency-bound one (~300 cycles on AVX-512,
+ * about what a 16-block pass costs). So a full-width pass makes block 0
+ * and the first data blocks, and the rest stays one call; if the data is
+ * whole passes the rest would become one block: then block 0 rides in the
+ * first pass where the backend makes one more block at no cost
+ * (pass_plus1), else it stays alone.
  */
 static unsigned zc_cp_start_blocks(const zc_chachapoly_prims *p, size_t first_len)
 {
-    size_t cap = p->ks_blocks < 8 ? p->ks_blocks : 8, want;
+    size_t w = p->ks_blocks, cap = w < 8 ? w : 8, want;
 
     if (first_len == 0)
-        return p->ks_blocks < 4 ? p->ks_blocks : 4;
-    if (first_len >= 64 * (size_t)p->ks_blocks)
-        return 1;
+        return w < 4 ? (unsigned)w : 4;
+    if (first_len >= 64 * w) {
+        if ((first_len + 63) / 64 % w != 0)
+            return (unsigned)w;
+        return p->pass_plus1 ? (unsigned)w + 1 : 1;
+    }
     want = 1 + (first_len + 63) / 64;
-    return (unsigned)(want < cap ? want : cap);
+    return (unsigned)(want <= cap ? want : w);
 }
 
 int zc_chachapoly_mode_start(const zc_chachapoly_prims *p, const void *key, void *msg,
@@ -144,6 +168,7 @@ int zc_chachapoly_mode_start(const zc_chachapoly_prims *p, const void *key, void
     m->ks_high = 0;
     m->pbuf_len = 0;
     m->streaming = 0;
+    m->ks_planned = nb > 1;
     m->ctlen = 0;
     /*
      * Block 0 keys Poly1305 (its first 32 bytes); data starts at block 1,
@@ -152,7 +177,7 @@ int zc_chachapoly_mode_start(const zc_chachapoly_prims *p, const void *key, void
      */
     zc_cp_keystream(p, k, m, 0, nb);
     p->poly_init(m->poly, m->ks);
-    OPENSSL_cleanse(m->ks, 64);
+    zc_wipe(m->ks, 64);
     m->counter = nb;
     m->ks_used = 64;
     m->aadlen = aadlen;
@@ -162,12 +187,12 @@ int zc_chachapoly_mode_start(const zc_chachapoly_prims *p, const void *key, void
 }
 
 /*
- * out = in ^ keystream: buffered keystream first, then whole blocks
- * straight from the backend, and a tail through a refilled buffer. The
- * first refill of a message makes only what the tail needs (a one-shot
- * record never needs more; a single update then stays block-aligned); from
- * the second on the caller is streaming short updates and the backend's
- * ks_blocks are made ahead.
+ * out = in ^ keystream: buffered keystream first, then full-width passes
+ * straight from the backend, and what is left below a pass (partial block
+ * included) from one refill of the buffer. The first refill of a message
+ * makes only what the tail needs (a one-shot record never needs more; a
+ * single update then stays block-aligned); from the second on the caller
+ * is streaming short updates and the backend's ks_blocks are made ahead.
  */
 static void zc_cp_crypt(const zc_chachapoly_prims *p, const zc_chachapoly_key *k,
                         zc_cp_msg *m, unsigned char *out, const unsigned char *in,
@@ -181,7 +206,7 @@ static void zc_cp_crypt(const zc_chachapoly_prims *p, const zc_chachapoly_key *k
          * data for a full-width pass: drop them and make them again in that
          * pass, which then stays aligned instead of being split around them.
          */
-        if (m->ks_used < m->ks_len && m->ks_used % 64 == 0
+        if (m->ks_used < m->ks_len && m->ks_used % 64 == 0 && !m->ks_planned
             && n >= 64 * (size_t)p->ks_blocks) {
             m->counter -= (uint32_t)((m->ks_len - m->ks_used) / 64);
             m->ks_len = m->ks_used;
@@ -191,9 +216,11 @@ static void zc_cp_crypt(const zc_chachapoly_prims *p, const zc_chachapoly_key *k
                 n = m->ks_len - m->ks_used;
             zc_cp_xor(out, in, m->ks + m->ks_used, n);
             m->ks_used += n;
-        } else if (n >= 64 * (size_t)p->ks_blocks || (last && n >= 64)) {
-            size_t nb = n / 64;
+        } else if (n >= 64 * (size_t)p->ks_blocks || (last && n >= 64 && n % 64 == 0)) {
+            size_t nb = n < 64 * (size_t)p->ks_blocks ? n / 64
+                                                       : n / 64 / p->ks_blocks * p->ks_blocks;
 
+            m->ks_planned = 0;
             n = nb * 64;
             p->chacha20(k->k, m->counter, m->nonce, out, in, nb);
             m->counter += (uint32_t)nb;
@@ -201,6 +228,7 @@ static void zc_cp_crypt(const zc_chachapoly_prims *p, const zc_chachapoly_key *k
             unsigned nb = last || !m->streaming ? (unsigned)((n + 63) / 64) : p->ks_blocks;
 
             m->streaming = !last;
+            m->ks_planned = 0;
             zc_cp_keystream(p, k, m, m->counter, nb);
             m->counter += nb;
             continue;
@@ -212,7 +240,9 @@ static void zc_cp_crypt(const zc_chachapoly_prims *p, const zc_chachapoly_key *k
 /*
  * Poly1305 covers the ciphertext: decrypt hashes a pass before
  * overwriting it (in place), encrypt after. Passes are capped so in-place
- * data is still in L1 for the second walk over it.
+ * data is still in L1 for the second walk over it; a pass also takes the
+ * keystream already buffered, so that passes after it start on a
+ * full-width boundary (zc_cp_start_blocks's plan holds across them).
  */
 #define ZC_CP_PASS_BYTES 4096
 
@@ -222,7 +252,8 @@ static void zc_cp_update(const zc_chachapoly_prims *p, const zc_chachapoly_key *
 {
     m->ctlen += len;
     while (len > 0) {
-        size_t n = len > ZC_CP_PASS_BYTES ? ZC_CP_PASS_BYTES : len;
+        size_t cap = ZC_CP_PASS_BYTES + (m->ks_len - m->ks_used);
+        size_t n = len > cap ? cap : len;
 
         if (!enc)
             zc_cp_poly(p, m, in, n);
@@ -252,8 +283,8 @@ int zc_chachapoly_mode_finish(const zc_chachapoly_prims *p, const void *key, voi
     zc_put_le64(lens + 8, m->ctlen);
     p->poly_blocks(m->poly, lens, 1);
     p->poly_finish(m->poly, tag); /* wipes the Poly1305 state */
-    OPENSSL_cleanse(m->ks, m->ks_high);
-    OPENSSL_cleanse(m->pbuf, sizeof(m->pbuf));
+    zc_wipe(m->ks, m->ks_high);
+    zc_wipe(m->pbuf, sizeof(m->pbuf));
     m->ks_used = m->ks_len = m->ks_high = 0;
     return 1;
 }

@@ -11,7 +11,6 @@
 
 #include <stddef.h>
 #include <string.h>
-#include <openssl/crypto.h>
 #include "zc_poly1305_64.h"
 
 #if defined(__SIZEOF_INT128__)
@@ -120,9 +119,9 @@ void zc_poly1305_64_finish(void *st, unsigned char tag[16])
     zc_put_le64(tag + 8, h1);
     /* The vector fields hold secrets only once filled. */
     if (s->pow_ready)
-        OPENSSL_cleanse(s, sizeof(*s));
+        zc_wipe(s, sizeof(*s));
     else
-        OPENSSL_cleanse(s, offsetof(zc_poly64, pow_ready));
+        zc_wipe(s, offsetof(zc_poly64, pow_ready));
 }
 
 #endif

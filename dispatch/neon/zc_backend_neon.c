@@ -27,6 +27,7 @@ ZC_NEON_GCM(256)
 static const zc_chachapoly_prims zc_neon_chachapoly_prims = {
     zc_neon_chacha20, zc_poly1305_64_init, zc_poly1305_64_blocks, zc_poly1305_64_finish,
     4, /* zc_neon_chacha20 makes four blocks per pass */
+    0,
 };
 ZC_CHACHAPOLY_MODE_OPS(zc_neon_chachapoly, zc_neon_chachapoly_prims)
 

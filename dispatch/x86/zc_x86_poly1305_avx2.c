@@ -11,7 +11,6 @@
 #include "config.h"
 
 #include <immintrin.h>
-#include <openssl/crypto.h>
 #include "zc_poly1305_64.h"
 #include "zc_x86_internal.h"
 
@@ -67,7 +66,7 @@ static void zc_poly26_powers_fill(zc_poly64 *s)
             s->v.avx2.pow[limb][lane] = p[3 - lane][limb];
     zc_poly26_mul(s->v.avx2.r8, p[3], p[3]);
     s->pow_ready = 1;
-    OPENSSL_cleanse(p, sizeof(p));
+    zc_wipe(p, sizeof(p));
 }
 
 /* x * 5: limb products that land at 2^130 wrap to 5 (2^130 = 5 mod p). */
@@ -171,7 +170,7 @@ static ZC_AVX2 void zc_poly1305_avx2(zc_poly64 *st, const unsigned char *in, siz
         zc_poly_to26(t, st->h[0], st->h[1], st->h[2]);
         for (int i = 0; i < 5; i++)
             a[i] = _mm256_add_epi64(m[i], _mm256_setr_epi64x((long long)t[i], 0, 0, 0));
-        OPENSSL_cleanse(t, sizeof(t));
+        zc_wipe(t, sizeof(t));
     }
     in += 64, nblocks -= 4;
     if (nblocks >= 4) {
@@ -223,8 +222,8 @@ static ZC_AVX2 void zc_poly26_collapse(zc_poly64 *st)
     st->h[1] = (t[2] >> 12) | (t[3] << 14) | (t[4] << 40);
     st->h[2] = t[4] >> 24;
     st->vec_active = 0;
-    OPENSSL_cleanse(t, sizeof(t));
-    OPENSSL_cleanse(lanes, sizeof(lanes));
+    zc_wipe(t, sizeof(t));
+    zc_wipe(lanes, sizeof(lanes));
 }
 
 static const zc_poly_vec zc_poly_avx2 = {
@@ -245,4 +244,5 @@ const zc_chachapoly_prims zc_x86_chachapoly_avx2_prims = {
     zc_x86_chacha20_avx2, zc_poly1305_64_init, zc_x86_poly1305_avx2_blocks,
     zc_x86_poly1305_avx2_finish,
     8, /* eight blocks per vertical pass */
+    0,
 };
