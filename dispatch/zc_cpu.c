@@ -15,6 +15,7 @@ static const char *const zc_cpu_class_names[ZC_CPU_CLASS_COUNT] = {
     [ZC_CPU_CLASS_X86_AVX512] = "x86-avx512",
     [ZC_CPU_CLASS_X86_AVX2] = "x86-avx2",
     [ZC_CPU_CLASS_X86_AVX] = "x86-avx",
+    [ZC_CPU_CLASS_X86_AVX_MOVBE] = "x86-avx-movbe",
     [ZC_CPU_CLASS_X86_SSE] = "x86-sse",
     [ZC_CPU_CLASS_X86_NOAES] = "x86-noaes",
     [ZC_CPU_CLASS_ARM_CE] = "arm-crypto-ext",
@@ -34,6 +35,7 @@ static unsigned zc_cpu_x86_hidden(void)
         { "vaes", ZC_CPU_VAES },
         { "avx2", ZC_CPU_AVX2 | ZC_CPU_AVX512 | ZC_CPU_VAES | ZC_CPU_IFMA },
         { "avx", ZC_CPU_AVX | ZC_CPU_AVX2 | ZC_CPU_AVX512 | ZC_CPU_VAES | ZC_CPU_IFMA },
+        { "movbe", ZC_CPU_MOVBE },
         { "aesni", ~0u },
     };
     const char *env = secure_getenv("ZC_X86CAP");
@@ -62,6 +64,8 @@ static void zc_cpu_detect(void)
         f |= ZC_CPU_AESNI;
     if ((f & ZC_CPU_AESNI) && __builtin_cpu_supports("avx"))
         f |= ZC_CPU_AVX;
+    if (__builtin_cpu_supports("movbe"))
+        f |= ZC_CPU_MOVBE;
     if ((f & ZC_CPU_AVX) && __builtin_cpu_supports("avx2"))
         f |= ZC_CPU_AVX2;
     if ((f & ZC_CPU_AVX2) && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")
@@ -113,7 +117,9 @@ zc_cpu_class zc_cpu_class_get(void)
         return ZC_CPU_CLASS_X86_VAES256;
     if (f & ZC_CPU_AVX2)
         return ZC_CPU_CLASS_X86_AVX2;
-    return (f & ZC_CPU_AVX) ? ZC_CPU_CLASS_X86_AVX : ZC_CPU_CLASS_X86_SSE;
+    if (f & ZC_CPU_AVX)
+        return (f & ZC_CPU_MOVBE) ? ZC_CPU_CLASS_X86_AVX_MOVBE : ZC_CPU_CLASS_X86_AVX;
+    return ZC_CPU_CLASS_X86_SSE;
 #elif defined(__aarch64__)
     return (f & ZC_CPU_ARM_CE) ? ZC_CPU_CLASS_ARM_CE : ZC_CPU_CLASS_ARM_NOCE;
 #else

@@ -2,7 +2,7 @@
  * What this CPU offers zcrypto and OpenSSL's default provider alike, reduced
  * to the classes that decide which of the two is faster (dispatch/zc_serve.c).
  * On x86, ZC_X86CAP (a comma-separated list of features to hide: avx512,
- * vaes, avx2, avx, aesni) makes the CPU look like an older one, for tests and
+ * vaes, avx2, avx, movbe, aesni) makes the CPU look like an older one, for tests and
  * for measuring each class on one machine; it can only hide, never add.
  */
 #ifndef ZC_CPU_H
@@ -15,6 +15,7 @@ enum {
     ZC_CPU_AVX512 = 1u << 3,    /* F, VL, BW, DQ */
     ZC_CPU_VAES   = 1u << 4,    /* VAES + VPCLMULQDQ */
     ZC_CPU_IFMA   = 1u << 5,    /* AVX512-IFMA */
+    ZC_CPU_MOVBE  = 1u << 6,    /* OpenSSL's AVX AES-GCM needs it */
     ZC_CPU_ARM_CE = 1u << 8,    /* ARMv8 AES + PMULL + ASIMD */
 };
 
@@ -23,7 +24,8 @@ typedef enum zc_cpu_class {
     ZC_CPU_CLASS_X86_VAES256,     /* AVX2 + VAES, no AVX-512: Zen 3, Alder Lake, Sierra Forest */
     ZC_CPU_CLASS_X86_AVX512,      /* AVX-512 without VAES: Skylake-SP, Cascade Lake */
     ZC_CPU_CLASS_X86_AVX2,        /* AVX2 + AES-NI: Haswell..Coffee Lake, Zen 1/2 */
-    ZC_CPU_CLASS_X86_AVX,         /* AES-NI + AVX only: Sandy/Ivy Bridge */
+    ZC_CPU_CLASS_X86_AVX,         /* AES-NI + AVX, no MOVBE: Sandy/Ivy Bridge */
+    ZC_CPU_CLASS_X86_AVX_MOVBE,   /* AES-NI + AVX + MOVBE, no AVX2: AMD Jaguar/Puma */
     ZC_CPU_CLASS_X86_SSE,         /* AES-NI without AVX: Westmere, Atom */
     ZC_CPU_CLASS_X86_NOAES,       /* no AES-NI */
     ZC_CPU_CLASS_ARM_CE,          /* ARMv8 with crypto extensions */

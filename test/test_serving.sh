@@ -84,7 +84,7 @@ if [ "$(uname -m)" = x86_64 ]; then
     real=$(OPENSSL_CONF=$tmp/p.cnf openssl list -providers -verbose 2>/dev/null \
            | sed -n 's/.*; CPU class \([a-z0-9-]*\);.*/\1/p')
     check_class "" "$real"
-    for hide in vaes avx512,vaes avx512 avx2 avx aesni; do
+    for hide in vaes avx512,vaes avx512 avx2 avx2,movbe avx aesni; do
         # What each mask must give, from a CPU with everything (this machine
         # kind); on a smaller CPU only the policy's consistency is checked.
         want=""
@@ -93,7 +93,8 @@ if [ "$(uname -m)" = x86_64 ]; then
             vaes) want=x86-avx512 ;;
             avx512,vaes) want=x86-avx2 ;;
             avx512) want=x86-avx2-vaes ;;
-            avx2) want=x86-avx ;;
+            avx2) want=x86-avx-movbe ;;
+            avx2,movbe) want=x86-avx ;;
             avx) want=x86-sse ;;
             aesni) want=x86-noaes ;;
             esac
