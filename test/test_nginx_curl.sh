@@ -133,18 +133,9 @@ NGX
     fi
 }
 
-# auto, portable, and the backend auto picked, named explicitly, when auto
-# leaves some algorithm to the default provider (so its path is still tested).
-backends="auto portable"
-auto_backend=$(zc_auto_backend)
-zc_cnf auto "$tmp/probe" > "$tmp/probe.cnf"
-for a in AES-128-GCM AES-256-GCM ChaCha20-Poly1305; do
-    if ! zc_served "$tmp/probe.cnf" "$a" && [ "$auto_backend" != portable ]; then
-        backends="$backends $auto_backend"
-        break
-    fi
-done
-echo "backends: $backends (auto picks $auto_backend)"
+# auto, portable, and auto's backend by name where auto leaves an algorithm out.
+backends=$(zc_test_backends "auto portable")
+echo "backends: $backends"
 for backend in $backends; do
     run_case $backend TLSv1.2 AES-128-GCM "ssl_ciphers ECDHE-RSA-AES128-GCM-SHA256;" \
         "--tlsv1.2 --tls-max 1.2 --ciphers ECDHE-RSA-AES128-GCM-SHA256"

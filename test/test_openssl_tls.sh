@@ -81,17 +81,8 @@ run_case() { # backend proto cipher-args alg
     fi
 }
 
-backends=${ZC_TLS_BACKENDS:-auto portable}
-auto_backend=$(zc_auto_backend)
-zc_cnf auto "$tmp/probe" > "$tmp/probe.cnf"
-for a in AES-128-GCM AES-256-GCM ChaCha20-Poly1305; do
-    if ! zc_served "$tmp/probe.cnf" "$a" && [ "$auto_backend" != portable ] \
-        && [[ " $backends " != *" $auto_backend "* ]]; then
-        backends="$backends $auto_backend"
-        break
-    fi
-done
-echo "backends: $backends (auto picks $auto_backend)"
+backends=$(zc_test_backends "${ZC_TLS_BACKENDS:-auto portable}")
+echo "backends: $backends"
 for backend in $backends; do
     run_case $backend -tls1_2 "-cipher ECDHE-RSA-AES128-GCM-SHA256" AES-128-GCM
     run_case $backend -tls1_2 "-cipher ECDHE-RSA-AES256-GCM-SHA384" AES-256-GCM

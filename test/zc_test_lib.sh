@@ -46,6 +46,25 @@ zc_served() {
         | grep -qiE "[ {,]$alg([ ,}]|\$)"
 }
 
+# The backends an end-to-end test runs: its list ($1, e.g. "auto portable"),
+# plus the backend auto picks, by name, when auto leaves any of the TLS
+# algorithms to the default provider, so zcrypto's own path is still tested.
+zc_test_backends() {
+    local backends=$1 auto_backend cnf a
+    auto_backend=$(zc_auto_backend)
+    cnf=$(mktemp)
+    zc_cnf auto /dev/null/none load-only > "$cnf"
+    for a in AES-128-GCM AES-256-GCM ChaCha20-Poly1305; do
+        if ! zc_served "$cnf" "$a" && [ "$auto_backend" != portable ] \
+            && [[ " $backends " != *" $auto_backend "* ]]; then
+            backends="$backends $auto_backend"
+            break
+        fi
+    done
+    rm -f "$cnf"
+    echo "$backends"
+}
+
 # Sum of a zcrypto counter over every stats file "$1-*.json".
 # $2: algorithm name or "any"; $3: counter (ops, bytes, ...); $4: backend
 # name or "auto" for any backend.
