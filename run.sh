@@ -153,7 +153,7 @@ test|test-native)
         && [ "$(id -u)" -eq 0 ]; then
         echo "== Debian 13 (trixie) chroot"
         bash test/debian13.sh test || rc=1
-        logs+=("${ZC_DEBIAN13_ROOT:-/var/tmp/zcrypto-debian13}/build/zcrypto/test-suite.log")
+        logs+=("${ZC_DEBIAN13_ROOT:-/var/tmp/zcrypto-debian13}/build/${ZC_DEBIAN13_BUILD:-zcrypto}/test-suite.log")
     fi
     total=0 pass=0 fail=0 skip=0
     for log in "${logs[@]}"; do

@@ -7,12 +7,17 @@
 # the ASan suites, the aarch64 cross build under qemu) by default, or
 # `./run.sh bench`.
 #   test/debian13.sh [test|bench|shell]
+#   test/debian13.sh run VERB      ./run.sh VERB in the copy (test-native, ...)
+#   test/debian13.sh exec CMD...   any command in the copy (make check TESTS=...)
 # The chroot lives in $ZC_DEBIAN13_ROOT (default /var/tmp/zcrypto-debian13);
-# delete it to start afresh. Needs root (debootstrap, chroot, mounts).
+# delete it to start afresh. The tree is copied to /build/$ZC_DEBIAN13_BUILD
+# in it (default zcrypto), so several trees can be tested side by side.
+# Needs root (debootstrap, chroot, mounts).
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 root=${ZC_DEBIAN13_ROOT:-/var/tmp/zcrypto-debian13}
 what=${1:-test}
+build=/build/${ZC_DEBIAN13_BUILD:-zcrypto}
 # What the quick start installs by itself anyway (run.sh's need_pkgs), taken
 # in at debootstrap time so the chroot is made in one step; the rest of the
 # packages the tests need.
@@ -110,9 +115,12 @@ install_more() {
 
 # The copy has no .git: the list of its files goes with it, for the side
 # builds (zc_side_build) that copy the tree again.
+# `run` and `exec` keep the build already there (files copied over it keep
+# their times, so make rebuilds what changed); `test` and `bench` start clean.
 copy_tree() {
-    local dst=$root/build/zcrypto
-    rm -rf "$dst" && mkdir -p "$dst"
+    local dst=$root$build
+    [ "${1:-}" = keep ] || rm -rf "$dst"
+    mkdir -p "$dst"
     zc_source_files "$src" | (cd "$src" && tar -c --null -T - -f -) | tar -x -C "$dst"
     zc_source_files "$src" | tr '\0' '\n' > "$dst/.zc-files"
 }
@@ -125,17 +133,26 @@ case $what in
 test)
     copy_tree
     echo "== Debian 13: $(in_chroot openssl version), ipsec-mb $(in_chroot dpkg-query -W -f='${Version}' libipsec-mb-dev), nginx $(in_chroot dpkg-query -W -f='${Version}' nginx)"
-    in_chroot bash -c 'cd /build/zcrypto && ./run.sh test'
+    in_chroot bash -c "cd $build && ./run.sh test"
     ;;
 bench)
     copy_tree
-    in_chroot bash -c 'cd /build/zcrypto && ./run.sh bench'
+    in_chroot bash -c "cd $build && ./run.sh bench"
+    ;;
+run)
+    copy_tree keep
+    in_chroot bash -c "cd $build && ./run.sh ${2:?usage: $0 run VERB}"
+    ;;
+exec)
+    copy_tree keep
+    shift
+    in_chroot bash -c "cd $build && \"\$@\"" zc-exec "$@"
     ;;
 shell)
     in_chroot bash
     ;;
 *)
-    echo "usage: $0 [test|bench|shell]" >&2
+    echo "usage: $0 [test|bench|shell] | run VERB | exec CMD..." >&2
     exit 2
     ;;
 esac
