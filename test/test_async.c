@@ -28,7 +28,7 @@ static _Atomic int zc_counting;
 static _Atomic long zc_allocs;
 /*
  * zcrypto's blocks allocated and not yet freed. OpenSSL passes the
- * allocating source file: ours are under provider/, ciphers/, dispatch/,
+ * allocating source file: ours are under obs/, provider/, ciphers/, dispatch/,
  * qat/ and pools/ (OpenSSL keeps a few process-wide blocks of its own, e.g.
  * its config module list, which are not our leaks). Tracked per pointer, as
  * a block may be freed from another file than the one that allocated it.
@@ -40,7 +40,7 @@ static pthread_mutex_t zc_live_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int zc_ours(const char *file)
 {
-    static const char *const dirs[] = { "provider/", "ciphers/", "dispatch/", "qat/", "pools/" };
+    static const char *const dirs[] = { "obs/", "provider/", "ciphers/", "dispatch/", "qat/", "pools/" };
 
     for (size_t i = 0; file != NULL && i < sizeof(dirs) / sizeof(dirs[0]); i++)
         if (strstr(file, dirs[i]) != NULL)
