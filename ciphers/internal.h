@@ -70,6 +70,7 @@ typedef struct zc_aead_ctx {
     size_t tls_payload_len;         /* ChaCha TLS record payload, from the AAD */
     uint64_t data_len;              /* bytes of data in this message */
     uint64_t bytes_unreported;      /* processed, not yet added to the stats */
+    uint64_t lat_t0;                /* sampled message: its start (0: not sampled) */
     uint64_t tls_enc_records;
 
     int enc;

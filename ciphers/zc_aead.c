@@ -319,6 +319,7 @@ static int zc_aead_msg_begin(zc_aead_ctx *ctx, size_t first_len)
         return 0;
     }
     ctx->phase = ZC_MSG_DATA;
+    ctx->lat_t0 = zc_stats_sample_begin(&ctx->provctx->stats);
     return 1;
 }
 
@@ -419,8 +420,12 @@ static int zc_aead_finish(zc_aead_ctx *ctx)
         goto err;
     }
     zc_stats_count_op(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg);
+    if (ctx->lat_t0 != 0)
+        zc_stats_sample_end(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg,
+                            ctx->data_len, ctx->lat_t0);
     ok = 1;
 err:
+    ctx->lat_t0 = 0;
     zc_aead_stats_flush(ctx);
     /* Encrypt's computed tag is the message's, public; decrypt's is the one
      * a forger wants. */
@@ -467,6 +472,7 @@ int zc_aead_oneshot(zc_aead_ctx *ctx, const unsigned char *nonce, size_t noncele
 {
     const zc_aead_ops *ops = ctx->ops;
     unsigned char computed[ZC_TAG_LEN];
+    uint64_t t0 = zc_stats_sample_begin(&ctx->provctx->stats);
     int ok = 0;
 
     /* The inline one-shot path is faster, except where offloading pays. */
@@ -501,6 +507,8 @@ int zc_aead_oneshot(zc_aead_ctx *ctx, const unsigned char *nonce, size_t noncele
     }
     zc_stats_count_op(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg);
     zc_stats_count_bytes(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg, len);
+    if (t0 != 0)
+        zc_stats_sample_end(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg, len, t0);
     ok = 1;
 err:
     OPENSSL_cleanse(computed, sizeof(computed));

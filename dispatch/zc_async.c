@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <string.h>
 #include <stdatomic.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -22,6 +23,10 @@
 #include <openssl/crypto.h>
 #include "zc_async.h"
 #include "zc_engine.h"
+
+_Static_assert(sizeof(((zc_async_stats *)0)->batch_size)
+               == ZC_ENGINE_BATCH_BUCKETS * sizeof(unsigned long long),
+               "batch-size buckets: scheduler and engine agree");
 
 /*
  * Queue depth at which new work is not queued at all but done inline: the
@@ -62,7 +67,8 @@ struct zc_async {
     struct zc_async *next;          /* the live list wait-ctx cleanup walks */
     struct {
         _Atomic unsigned long long offloaded, inline_small, inline_urgent,
-            inline_nojob, inline_busy, timeouts, cancels, wakeups, helped;
+            inline_nojob, inline_busy, timeouts, cancels, wakeups, helped,
+            queue_depth_max;
     } st;
 };
 
@@ -460,6 +466,16 @@ int zc_async_msg_update(zc_async *as, zc_async_slot *slot,
         return zc_async_inline(ops, key_state, msg_state, out, in, len, enc);
     }
     atomic_fetch_add_explicit(&as->st.offloaded, 1, memory_order_relaxed);
+    {
+        unsigned long long d = as->eops->depth(e),
+                           max = atomic_load_explicit(&as->st.queue_depth_max,
+                                                      memory_order_relaxed);
+
+        while (d > max && !atomic_compare_exchange_weak_explicit(&as->st.queue_depth_max, &max,
+                                                                 d, memory_order_relaxed,
+                                                                 memory_order_relaxed))
+            ;
+    }
     slot->req = r;
     slot->gen = gen;
     slot->owner = wctx;
@@ -539,8 +555,15 @@ void zc_async_get_stats(const zc_async *as, zc_async_stats *out)
     zc_engine *e = atomic_load(&m->engine);
     zc_engine_stats es = { 0 };
 
-    if (e != NULL)
+    memset(out, 0, sizeof(*out));
+    if (e != NULL) {
         as->eops->get_stats(e, &es);
+        out->queue_depth = as->eops->depth(e);
+        out->breaker_open = !as->eops->healthy(e);
+    }
+    for (int b = 0; b < ZC_ENGINE_BATCH_BUCKETS; b++)
+        out->batch_size[b] = es.batch_size[b];
+    out->queue_depth_max = atomic_load(&m->st.queue_depth_max);
     out->offloaded = atomic_load(&m->st.offloaded);
     out->inline_small = atomic_load(&m->st.inline_small);
     out->inline_urgent = atomic_load(&m->st.inline_urgent);

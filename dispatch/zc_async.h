@@ -74,6 +74,9 @@ typedef struct zc_async_stats {
     unsigned long long offloaded, inline_small, inline_urgent, inline_nojob,
         inline_busy, timeouts, cancels, batches, wakeups, helped,
         engine_completed, breaker_trips;
+    unsigned long long breaker_open;        /* 1 now: work runs inline */
+    unsigned long long queue_depth, queue_depth_max;
+    unsigned long long batch_size[9];       /* log2 buckets: 1, 2, 3-4, ..., 129+ */
 } zc_async_stats;
 void zc_async_get_stats(const zc_async *as, zc_async_stats *out);
 

@@ -19,17 +19,6 @@ static const zc_backend *const zc_backends[ZC_BACKEND_COUNT] = {
 #endif
 };
 
-/* Names exist even for backends absent from this build, so config errors can
- * say "not compiled in" rather than "unknown". */
-static const char *const zc_backend_names[ZC_BACKEND_COUNT] = {
-    [ZC_BACKEND_PORTABLE] = "portable",
-    [ZC_BACKEND_SSE] = "sse",
-    [ZC_BACKEND_AVX] = "avx",
-    [ZC_BACKEND_AVX2] = "avx2",
-    [ZC_BACKEND_AVX512] = "avx512",
-    [ZC_BACKEND_NEON] = "neon",
-};
-
 /* Preference order for "auto". */
 static const zc_backend_id zc_backend_order[] = {
     ZC_BACKEND_AVX512, ZC_BACKEND_AVX2, ZC_BACKEND_AVX, ZC_BACKEND_SSE,
@@ -39,22 +28,6 @@ static const zc_backend_id zc_backend_order[] = {
 const zc_backend *zc_backend_get(zc_backend_id id)
 {
     return (unsigned)id < ZC_BACKEND_COUNT ? zc_backends[id] : NULL;
-}
-
-const char *zc_backend_name(zc_backend_id id)
-{
-    return (unsigned)id < ZC_BACKEND_COUNT ? zc_backend_names[id] : "?";
-}
-
-int zc_backend_id_from_name(const char *name, zc_backend_id *id)
-{
-    for (int i = 0; i < ZC_BACKEND_COUNT; i++) {
-        if (strcmp(name, zc_backend_names[i]) == 0) {
-            *id = (zc_backend_id)i;
-            return 1;
-        }
-    }
-    return 0;
 }
 
 const zc_backend *zc_backend_best(void)

@@ -9,23 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum zc_alg {
-    ZC_ALG_AES_128_GCM = 0,
-    ZC_ALG_AES_192_GCM,
-    ZC_ALG_AES_256_GCM,
-    ZC_ALG_CHACHA20_POLY1305,
-    ZC_ALG_COUNT
-} zc_alg;
-
-typedef enum zc_backend_id {
-    ZC_BACKEND_PORTABLE = 0,
-    ZC_BACKEND_SSE,
-    ZC_BACKEND_AVX,
-    ZC_BACKEND_AVX2,
-    ZC_BACKEND_AVX512,
-    ZC_BACKEND_NEON,
-    ZC_BACKEND_COUNT
-} zc_backend_id;
+#include "zc_ids.h"  /* zc_alg, zc_backend_id and their names */
 
 #define ZC_TAG_LEN 16
 /*
@@ -104,8 +88,6 @@ typedef struct zc_backend {
 /* Every backend compiled in, indexed by zc_backend_id (NULL if absent). */
 const zc_backend *zc_backend_get(zc_backend_id id);
 /* Lookup by config name; NULL if the name is unknown. "auto" is not a backend. */
-int zc_backend_id_from_name(const char *name, zc_backend_id *id);
-const char *zc_backend_name(zc_backend_id id);
 /* Best available backend for this CPU (never NULL: portable always works). */
 const zc_backend *zc_backend_best(void);
 /* Space-separated names of the backends this CPU can run, best first. */

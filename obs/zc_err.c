@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <openssl/err.h>
 #include "zc_err.h"
+#include "zc_audit.h"
 
 static OSSL_FUNC_core_new_error_fn *zc_core_new_error;
 static OSSL_FUNC_core_set_error_debug_fn *zc_core_set_error_debug;
@@ -90,4 +91,5 @@ void zc_err_fatal(const OSSL_CORE_HANDLE *handle, const char *file, int line,
     va_end(ap);
     zc_err_raise(handle, file, line, func, reason, "%s", msg);
     fprintf(stderr, "zcrypto: provider not loaded: %s\n", msg);
+    zc_audit_event("provider not loaded", "%s", msg);
 }

@@ -1,72 +1,141 @@
 /*
  * Per algorithm x backend counters: how a user (and our tests) prove that
- * zcrypto, not a silent fallback, did the work. Relaxed atomics: counters
- * are statistics, never used for control decisions.
+ * zcrypto, not a silent fallback, did the work. They are kept in the live
+ * segment (zc_live.h) of the process doing the work, made on its first
+ * count (after fork and setuid: an nginx worker's segment is its own), so
+ * zcrypto-stat sees them while it runs; with live_stats = no the same
+ * layout sits in private memory. The hot path is a thread-local lookup and
+ * a plain add: no syscalls, locks or allocations.
  */
 #ifndef ZC_STATS_H
 #define ZC_STATS_H
 
 #include <stdint.h>
 #include <stddef.h>
-#include "zc_backend.h"
-#include "zc_async.h"
+#include "zc_ids.h"
+#include "zc_live.h"
 
-typedef struct zc_stat_cell {
-    uint64_t ops;
-    uint64_t bytes;
-    uint64_t tag_failures;
-    uint64_t errors;
-    uint64_t key_setups;    /* key expansions: re-keying with the same key adds none */
-} zc_stat_cell;
+typedef struct zc_stats_opts {
+    int live;                   /* live_stats: 1 shared segment, 0 private memory */
+    const char *dir;            /* live_stats_dir (NULL: ZCRYPTO_STAT_DIR, /dev/shm) */
+    unsigned mode;              /* live_stats_mode, e.g. 0600 */
+    unsigned sample_every;      /* latency_sample: 0 = never */
+} zc_stats_opts;
 
 typedef struct zc_stats {
-    zc_stat_cell cell[ZC_BACKEND_COUNT][ZC_ALG_COUNT];
-    const zc_async *async;  /* its counters are reported too (may be NULL) */
-    const char *policy_json; /* JSON members saying what is served and why (may be NULL) */
+    uint64_t id;                /* the provider instance's, never reused */
+    zc_stats_opts opts;
+    /* Health and policy, set once by the provider before any count. */
+    zc_live_health health;
+    const char *policy_json;    /* JSON members saying what is served and why (may be NULL) */
+    /* The async snapshot source (the provider's scheduler; may be NULL). */
+    void (*async_read)(const void *arg, zc_live_async *out);
+    const void *async_arg;
+    /* This process's segment; seg_gen says which process (fork generation). */
+    zc_live_hdr *seg;
+    uint64_t seg_gen;
+    int seg_shared;             /* 1: a file in the live directory */
+    char seg_path[512];
 } zc_stats;
+
+typedef struct zc_stats_tls {
+    uint64_t id, gen;
+    zc_live_shard *shard;
+    int excl;                   /* 1: this thread alone writes the shard */
+} zc_stats_tls;
+
+extern __thread zc_stats_tls zc_stats_tls_cur;
+extern __thread unsigned zc_stats_tls_countdown;
+extern uint64_t zc_stats_gen;   /* bumped in a fork child */
+
+zc_live_shard *zc_stats_shard_slow(zc_stats *s, int *excl);
+
+static inline zc_live_shard *zc_stats_shard(zc_stats *s, int *excl)
+{
+    zc_stats_tls *t = &zc_stats_tls_cur;
+
+    if (__builtin_expect(t->id == s->id
+                         && t->gen == __atomic_load_n(&zc_stats_gen, __ATOMIC_RELAXED), 1)) {
+        *excl = t->excl;
+        return t->shard;
+    }
+    return zc_stats_shard_slow(s, excl);
+}
+
+/* A shard owned by this thread needs no locked instruction. */
+static inline void zc_stats_add(uint64_t *p, uint64_t v, int excl)
+{
+    if (excl)
+        __atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + v, __ATOMIC_RELAXED);
+    else
+        __atomic_fetch_add(p, v, __ATOMIC_RELAXED);
+}
+
+#define ZC_STATS_CELL(s, be, alg, field, v)                                 \
+    do {                                                                    \
+        int zc_x_;                                                          \
+        zc_live_shard *zc_sh_ = zc_stats_shard((s), &zc_x_);                \
+        zc_stats_add(&zc_sh_->cell[(be)][(alg)].field, (v), zc_x_);         \
+    } while (0)
 
 /* A finished message (final, or a whole TLS record). */
 static inline void zc_stats_count_op(zc_stats *s, zc_backend_id be, zc_alg alg)
 {
-    __atomic_fetch_add(&s->cell[be][alg].ops, 1, __ATOMIC_RELAXED);
+    ZC_STATS_CELL(s, be, alg, ops, 1);
 }
 
 /* Counted as processed, so a long stream that never finishes still shows. */
 static inline void zc_stats_count_bytes(zc_stats *s, zc_backend_id be, zc_alg alg,
                                         uint64_t bytes)
 {
-    __atomic_fetch_add(&s->cell[be][alg].bytes, bytes, __ATOMIC_RELAXED);
+    ZC_STATS_CELL(s, be, alg, bytes, bytes);
 }
 
-static inline void zc_stats_count_tag_failure(zc_stats *s, zc_backend_id be,
-                                              zc_alg alg)
-{
-    __atomic_fetch_add(&s->cell[be][alg].tag_failures, 1, __ATOMIC_RELAXED);
-}
+/* Also feeds the audit log's per-interval burst count (never the data). */
+void zc_stats_count_tag_failure(zc_stats *s, zc_backend_id be, zc_alg alg);
 
 static inline void zc_stats_count_key_setup(zc_stats *s, zc_backend_id be, zc_alg alg)
 {
-    __atomic_fetch_add(&s->cell[be][alg].key_setups, 1, __ATOMIC_RELAXED);
+    ZC_STATS_CELL(s, be, alg, key_setups, 1);
 }
 
-static inline void zc_stats_count_error(zc_stats *s, zc_backend_id be,
-                                        zc_alg alg)
+static inline void zc_stats_count_error(zc_stats *s, zc_backend_id be, zc_alg alg)
 {
-    __atomic_fetch_add(&s->cell[be][alg].errors, 1, __ATOMIC_RELAXED);
+    ZC_STATS_CELL(s, be, alg, errors, 1);
 }
 
-const char *zc_alg_name(zc_alg alg);
+uint64_t zc_stats_now_ns(void);
+
+/*
+ * Latency sampling: one message in opts.sample_every per thread. begin
+ * returns 0 (not sampled) or a start time to hand to end with the
+ * message's length; end also refreshes the segment's async snapshot.
+ */
+uint64_t zc_stats_sample_start(const zc_stats *s);
+static inline uint64_t zc_stats_sample_begin(const zc_stats *s)
+{
+    if (__builtin_expect(--zc_stats_tls_countdown != 0, 1))
+        return 0;
+    return zc_stats_sample_start(s);
+}
+void zc_stats_sample_end(zc_stats *s, zc_backend_id be, zc_alg alg, uint64_t len,
+                         uint64_t t0);
+
+/* Provider init: options and health; no segment is made yet. */
+void zc_stats_init(zc_stats *s, uint64_t id, const zc_stats_opts *opts);
+/* Provider teardown: unmaps and removes this process's segment. */
+void zc_stats_close(zc_stats *s);
 
 /*
  * Renders the counters as JSON into buf (always NUL-terminated when
  * bufsize > 0). Returns the length the full document needs, excluding the NUL,
  * like snprintf, so a caller can size a buffer.
  */
-size_t zc_stats_to_json(const zc_stats *s, const char *active_backend,
+size_t zc_stats_to_json(zc_stats *s, const char *active_backend,
                         char *buf, size_t bufsize);
 
 /* Writes the JSON to path, with "%p" in path replaced by the process id. */
-int zc_stats_write_file(const zc_stats *s, const char *active_backend,
+int zc_stats_write_file(zc_stats *s, const char *active_backend,
                         const char *path);
 
 #endif

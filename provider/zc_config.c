@@ -16,6 +16,11 @@ static const char *const zc_config_names[ZC_CONF_COUNT] = {
     [ZC_CONF_BATCH_TIMEOUT_US] = "batch_timeout_us",
     [ZC_CONF_OP_TIMEOUT_US] = "op_timeout_us",
     [ZC_CONF_OFFLOAD_THREADS] = "offload_threads",
+    [ZC_CONF_LIVE_STATS] = "live_stats",
+    [ZC_CONF_LIVE_STATS_DIR] = "live_stats_dir",
+    [ZC_CONF_LIVE_STATS_MODE] = "live_stats_mode",
+    [ZC_CONF_LATENCY_SAMPLE] = "latency_sample",
+    [ZC_CONF_AUDIT_LOG] = "audit_log",
 };
 
 /* Bounds for the numeric keys: generous, but each rules out nonsense. */
@@ -28,6 +33,7 @@ static const struct {
     { ZC_CONF_BATCH_TIMEOUT_US, 0, 1000000 },
     { ZC_CONF_OP_TIMEOUT_US, 100, 60000000 },
     { ZC_CONF_OFFLOAD_THREADS, 1, 64 },
+    { ZC_CONF_LATENCY_SAMPLE, 0, 1u << 30 },
 };
 
 const char *zc_config_key_name(zc_config_key key)
@@ -67,20 +73,22 @@ static int zc_config_parse_backend(const OSSL_CORE_HANDLE *handle,
     return 1;
 }
 
-static int zc_config_parse_stats_file(const OSSL_CORE_HANDLE *handle,
-                                      const char *value, zc_config *cfg)
+/* A path key: absent leaves *out NULL; present must be non-empty (and,
+ * where absolute is set, start with '/': a daemon's cwd is anyone's guess). */
+static int zc_config_parse_path(const OSSL_CORE_HANDLE *handle, zc_config_key key,
+                                const char *value, int absolute, char **out)
 {
     if (value == NULL)
         return 1;
-    if (value[0] == '\0') {
+    if (value[0] == '\0' || (absolute && value[0] != '/')) {
         ZC_fatal(handle, ZC_R_INVALID_CONFIG,
-                 "config key '%s': empty path (omit the key to disable)",
-                 zc_config_names[ZC_CONF_STATS_FILE]);
+                 "config key '%s': %s '%s' (omit the key for the default)",
+                 zc_config_names[key], value[0] == '\0' ? "empty path" : "not an absolute path",
+                 value);
         return 0;
     }
-    if ((cfg->stats_file = OPENSSL_strdup(value)) == NULL) {
-        ZC_raise(handle, ZC_R_MALLOC_FAILURE, "config key '%s'",
-                 zc_config_names[ZC_CONF_STATS_FILE]);
+    if ((*out = OPENSSL_strdup(value)) == NULL) {
+        ZC_raise(handle, ZC_R_MALLOC_FAILURE, "config key '%s'", zc_config_names[key]);
         return 0;
     }
     return 1;
@@ -162,6 +170,84 @@ static int zc_config_parse_async(const OSSL_CORE_HANDLE *handle, char *const *va
     return 1;
 }
 
+/* live_stats_mode: octal permission bits, at most rw for user, group, other,
+ * and the owner must be able to write (the process counts into it). */
+static int zc_config_parse_mode(const OSSL_CORE_HANDLE *handle, const char *value,
+                                unsigned *out)
+{
+    unsigned v = 0;
+    size_t n = strlen(value);
+
+    if (n < 3 || n > 4)
+        goto bad;
+    for (const char *p = value; *p != '\0'; p++) {
+        if (*p < '0' || *p > '7')
+            goto bad;
+        v = v * 8 + (unsigned)(*p - '0');
+    }
+    if ((v & ~0666u) != 0 || (v & 0600u) != 0600u)
+        goto bad;
+    *out = v;
+    return 1;
+bad:
+    ZC_fatal(handle, ZC_R_INVALID_CONFIG,
+             "config key '%s': invalid value '%s' (expected octal permissions such as "
+             "0600, 0640 or 0644: read-write for the owner, no execute bits)",
+             zc_config_names[ZC_CONF_LIVE_STATS_MODE], value);
+    return 0;
+}
+
+static int zc_config_parse_live(const OSSL_CORE_HANDLE *handle, char *const *values,
+                                zc_config *cfg)
+{
+    unsigned long long v;
+
+    cfg->live.live = 1;
+    cfg->live.mode = 0600;
+    cfg->live.sample_every = 64;
+    if (values[ZC_CONF_LIVE_STATS] != NULL
+        && !zc_config_parse_bool(handle, ZC_CONF_LIVE_STATS, values[ZC_CONF_LIVE_STATS],
+                                 &cfg->live.live))
+        return 0;
+    if (!zc_config_parse_path(handle, ZC_CONF_LIVE_STATS_DIR, values[ZC_CONF_LIVE_STATS_DIR],
+                              1, &cfg->live_dir))
+        return 0;
+    cfg->live.dir = cfg->live_dir;
+    if (values[ZC_CONF_LIVE_STATS_MODE] != NULL
+        && !zc_config_parse_mode(handle, values[ZC_CONF_LIVE_STATS_MODE], &cfg->live.mode))
+        return 0;
+    if (values[ZC_CONF_LATENCY_SAMPLE] != NULL) {
+        if (!zc_config_parse_uint(handle, ZC_CONF_LATENCY_SAMPLE,
+                                  values[ZC_CONF_LATENCY_SAMPLE], &v))
+            return 0;
+        cfg->live.sample_every = (unsigned)v;
+    }
+    return 1;
+}
+
+/* audit_log = syslog | off | /absolute/path; the file is opened now. */
+static int zc_config_parse_audit(const OSSL_CORE_HANDLE *handle, const char *value,
+                                 zc_config *cfg)
+{
+    cfg->audit = ZC_AUDIT_SYSLOG;
+    if (value == NULL || strcmp(value, "syslog") == 0)
+        return 1;
+    if (strcmp(value, "off") == 0) {
+        cfg->audit = ZC_AUDIT_OFF;
+        return 1;
+    }
+    if (value[0] != '/') {
+        ZC_fatal(handle, ZC_R_INVALID_CONFIG,
+                 "config key '%s': invalid value '%s' (expected syslog, off or an "
+                 "absolute path)", zc_config_names[ZC_CONF_AUDIT_LOG], value);
+        return 0;
+    }
+    if (!zc_config_parse_path(handle, ZC_CONF_AUDIT_LOG, value, 1, &cfg->audit_path))
+        return 0;
+    cfg->audit = ZC_AUDIT_FILE;
+    return 1;
+}
+
 int zc_config_load(const OSSL_CORE_HANDLE *handle,
                    OSSL_FUNC_core_get_params_fn *get_params, zc_config *cfg)
 {
@@ -179,8 +265,11 @@ int zc_config_load(const OSSL_CORE_HANDLE *handle,
         return 0;
     }
     if (!zc_config_parse_backend(handle, values[ZC_CONF_BACKEND], cfg)
-        || !zc_config_parse_stats_file(handle, values[ZC_CONF_STATS_FILE], cfg)
-        || !zc_config_parse_async(handle, values, &cfg->async)) {
+        || !zc_config_parse_path(handle, ZC_CONF_STATS_FILE, values[ZC_CONF_STATS_FILE], 0,
+                                 &cfg->stats_file)
+        || !zc_config_parse_async(handle, values, &cfg->async)
+        || !zc_config_parse_live(handle, values, cfg)
+        || !zc_config_parse_audit(handle, values[ZC_CONF_AUDIT_LOG], cfg)) {
         zc_config_clear(cfg);
         return 0;
     }
@@ -191,4 +280,9 @@ void zc_config_clear(zc_config *cfg)
 {
     OPENSSL_free(cfg->stats_file);
     cfg->stats_file = NULL;
+    OPENSSL_free(cfg->live_dir);
+    cfg->live_dir = NULL;
+    cfg->live.dir = NULL;
+    OPENSSL_free(cfg->audit_path);
+    cfg->audit_path = NULL;
 }

@@ -10,6 +10,8 @@
 #include <openssl/core_dispatch.h>
 #include "zc_backend.h"
 #include "zc_async.h"
+#include "zc_stats.h"
+#include "zc_audit.h"
 
 typedef enum zc_config_key {
     ZC_CONF_BACKEND = 0,
@@ -20,6 +22,11 @@ typedef enum zc_config_key {
     ZC_CONF_BATCH_TIMEOUT_US,
     ZC_CONF_OP_TIMEOUT_US,
     ZC_CONF_OFFLOAD_THREADS,
+    ZC_CONF_LIVE_STATS,
+    ZC_CONF_LIVE_STATS_DIR,
+    ZC_CONF_LIVE_STATS_MODE,
+    ZC_CONF_LATENCY_SAMPLE,
+    ZC_CONF_AUDIT_LOG,
     ZC_CONF_COUNT
 } zc_config_key;
 
@@ -28,6 +35,10 @@ typedef struct zc_config {
     zc_backend_id backend;      /* valid when !backend_auto */
     char *stats_file;           /* NULL: no file written */
     zc_async_config async;
+    zc_stats_opts live;         /* live_stats, live_stats_dir, _mode, latency_sample */
+    char *live_dir;             /* owns live.dir */
+    zc_audit_kind audit;
+    char *audit_path;           /* audit_log = PATH */
 } zc_config;
 
 const char *zc_config_key_name(zc_config_key key);

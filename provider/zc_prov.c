@@ -168,8 +168,9 @@ static void zc_prov_teardown(void *vprovctx)
                                 provctx->config.stats_file))
         ZC_raise(provctx->handle, ZC_R_STATS_WRITE_FAILED, "stats_file '%s'",
                  provctx->config.stats_file);
+    zc_stats_close(&provctx->stats);
     /* Engine threads first: they use the backend. */
-    provctx->stats.async = NULL;
+    provctx->stats.async_read = NULL;
     zc_async_free(provctx->async);
     provctx->async = NULL;
     /* Thread-stop handlers are dropped uncalled on unload: release frees
@@ -222,6 +223,8 @@ static int zc_prov_select_backend(zc_provctx *provctx, char *skipped, size_t ski
             provctx->backend = be;
             return 1;
         }
+        zc_audit_event("self-test", "backend %s failed its known-answer test: switched off",
+                       be->name);
         if (skipped[0] == '\0')
             OPENSSL_strlcpy(skipped, be->name, skipped_size);
         else {
@@ -296,6 +299,42 @@ static void zc_prov_decide_serving(zc_provctx *provctx)
     provctx->stats.policy_json = provctx->policy_json;
 }
 
+static void zc_prov_async_read(const void *arg, zc_live_async *out)
+{
+    zc_async_stats a;
+
+    zc_async_get_stats(arg, &a);
+    *out = (zc_live_async){
+        .offloaded = a.offloaded, .inline_small = a.inline_small,
+        .inline_urgent = a.inline_urgent, .inline_nojob = a.inline_nojob,
+        .inline_busy = a.inline_busy, .timeouts = a.timeouts, .cancels = a.cancels,
+        .batches = a.batches, .wakeups = a.wakeups, .helped = a.helped,
+        .engine_completed = a.engine_completed, .breaker_trips = a.breaker_trips,
+        .breaker_open = a.breaker_open, .queue_depth = a.queue_depth,
+        .queue_depth_max = a.queue_depth_max,
+    };
+    for (unsigned b = 0; b < ZC_LIVE_BATCH_BUCKETS; b++)
+        out->batch_size[b] = a.batch_size[b];
+}
+
+/* What the live segment says about this instance's health. */
+static void zc_prov_live_init(zc_provctx *provctx, const char *skipped)
+{
+    zc_live_health *h = &provctx->stats.health;
+
+    zc_stats_init(&provctx->stats, provctx->instance_id, &provctx->config.live);
+    OPENSSL_strlcpy(h->backend, provctx->backend->name, sizeof(h->backend));
+    OPENSSL_strlcpy(h->cpu_class, zc_cpu_class_name(zc_cpu_class_get()), sizeof(h->cpu_class));
+    OPENSSL_strlcpy(h->selftest_failed, skipped, sizeof(h->selftest_failed));
+    for (int alg = 0; alg < ZC_ALG_COUNT; alg++) {
+        h->served[alg] = provctx->served[alg] != 0;
+        if (!provctx->served[alg])
+            OPENSSL_strlcpy(h->left_why[alg], provctx->left_why[alg], sizeof(h->left_why[alg]));
+    }
+    provctx->stats.async_read = zc_prov_async_read;
+    provctx->stats.async_arg = provctx->async;
+}
+
 static void zc_prov_buildinfo(zc_provctx *provctx, const char *skipped)
 {
     char detail[128] = "";
@@ -343,6 +382,11 @@ ZC_EXPORT int OSSL_provider_init(const OSSL_CORE_HANDLE *handle,
     }
     if (!zc_config_load(handle, core_get_params, &provctx->config))
         goto err;
+    if (!zc_audit_configure(provctx->config.audit, provctx->config.audit_path)) {
+        ZC_fatal(handle, ZC_R_INVALID_CONFIG, "config key '%s': cannot open '%s' for appending",
+                 zc_config_key_name(ZC_CONF_AUDIT_LOG), provctx->config.audit_path);
+        goto err;
+    }
     if (!zc_prov_select_backend(provctx, skipped, sizeof(skipped)))
         goto err;
     if ((provctx->async = zc_async_new(&provctx->config.async)) == NULL) {
@@ -351,9 +395,9 @@ ZC_EXPORT int OSSL_provider_init(const OSSL_CORE_HANDLE *handle,
             provctx->backend->release();
         goto err;
     }
-    provctx->stats.async = provctx->async;
     zc_prov_decide_serving(provctx);
     zc_prov_buildinfo(provctx, skipped);
+    zc_prov_live_init(provctx, skipped);
     *out = zc_prov_dispatch;
     *vprovctx = provctx;
     return 1;

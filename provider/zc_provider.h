@@ -12,6 +12,7 @@
 #include "zc_backend.h"
 #include "zc_config.h"
 #include "zc_stats.h"
+#include "zc_audit.h"
 #include "zc_async.h"
 
 #define ZC_VERSION_STR PACKAGE_VERSION

@@ -72,8 +72,12 @@ typedef struct zc_engine_config {
     const zc_engine_sink *sink;
 } zc_engine_config;
 
+/* Batch sizes by log2 bucket: 1, 2, 3-4, 5-8, ..., 129 and more. */
+#define ZC_ENGINE_BATCH_BUCKETS 9
+
 typedef struct zc_engine_stats {
     unsigned long long completed, batches, cancelled, breaker_trips;
+    unsigned long long batch_size[ZC_ENGINE_BATCH_BUCKETS];
 } zc_engine_stats;
 
 typedef struct zc_engine zc_engine;

@@ -41,6 +41,7 @@ struct zc_engine {
     _Atomic uint64_t breaker_until_ns;
     struct {
         _Atomic unsigned long long completed, batches, cancelled, breaker_trips;
+        _Atomic unsigned long long batch_size[ZC_ENGINE_BATCH_BUCKETS];
     } st;
 };
 
@@ -147,6 +148,13 @@ static unsigned zc_engine_run_batch(zc_engine *e, unsigned max, int helper)
     atomic_store_explicit(&e->expired_in_a_row, 0, memory_order_relaxed);
     atomic_fetch_add_explicit(&e->st.completed, n, memory_order_relaxed);
     atomic_fetch_add_explicit(&e->st.batches, 1, memory_order_relaxed);
+    {
+        unsigned b = 0;
+
+        while (b + 1 < ZC_ENGINE_BATCH_BUCKETS && n > (1u << b))
+            b++;
+        atomic_fetch_add_explicit(&e->st.batch_size[b], 1, memory_order_relaxed);
+    }
     return n;
 }
 
@@ -366,6 +374,8 @@ static void zc_engine_cpu_get_stats(zc_engine *e, zc_engine_stats *out)
     out->batches = atomic_load(&e->st.batches);
     out->cancelled = atomic_load(&e->st.cancelled);
     out->breaker_trips = atomic_load(&e->st.breaker_trips);
+    for (int b = 0; b < ZC_ENGINE_BATCH_BUCKETS; b++)
+        out->batch_size[b] = atomic_load(&e->st.batch_size[b]);
 }
 
 static void zc_engine_cpu_stall(zc_engine *e, int stalled)
