@@ -19,6 +19,13 @@ man=$(find "$tmp/dest" -name zcrypto.7 -type f)
 [ -z "$(find "$tmp/dest" -name zcrypto.la)" ] && ok "no libtool archive next to the module" || bad "zcrypto.la installed"
 [ -n "$cnf" ] && ok "config snippet installed: ${cnf#$tmp/dest}" || bad "no zcrypto.cnf under DESTDIR"
 [ -n "$man" ] && ok "man page installed: ${man#$tmp/dest}" || bad "no zcrypto.7 under DESTDIR"
+stat_bin=$(find "$tmp/dest" -path '*/bin/zcrypto-stat' -type f -perm -u+x)
+stat_man=$(find "$tmp/dest" -path '*man1/zcrypto-stat.1' -type f)
+if [ -n "$stat_bin" ] && [ -n "$stat_man" ] && "$stat_bin" --help | grep -q -- --prometheus; then
+    ok "zcrypto-stat installed: ${stat_bin#$tmp/dest}, ${stat_man#$tmp/dest}"
+else
+    bad "zcrypto-stat or its man page not installed (bin: '$stat_bin', man: '$stat_man')"
+fi
 [ -n "$so" ] || { echo "$pass passed, $fail failed"; exit 1; }
 mods=$(dirname "$so")
 

@@ -14,11 +14,7 @@ command -v curl >/dev/null || { echo "curl not installed"; exit 99; }
 tmp=$(mktemp -d)
 ngx_pid=""
 stop_nginx() {
-    [ -n "$ngx_pid" ] || return 0
-    kill -QUIT "$ngx_pid" 2>/dev/null
-    for _ in $(seq 100); do kill -0 "$ngx_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$ngx_pid" 2>/dev/null
-    wait "$ngx_pid" 2>/dev/null
+    zc_stop_nginx "$ngx_pid"
     ngx_pid=""
 }
 trap 'stop_nginx; rm -rf "$tmp"' EXIT
@@ -26,14 +22,7 @@ pass=0 fail=0
 ok()  { pass=$((pass + 1)); echo "PASS: $*"; }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 
-# A throwaway CA and a server certificate it signs.
-openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=zcrypto-test-ca \
-    -keyout "$tmp/ca.key" -out "$tmp/ca.pem" 2>/dev/null
-openssl req -newkey rsa:2048 -nodes -subj /CN=localhost -keyout "$tmp/srv.key" \
-    -out "$tmp/srv.csr" 2>/dev/null
-printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > "$tmp/san.ext"
-openssl x509 -req -in "$tmp/srv.csr" -CA "$tmp/ca.pem" -CAkey "$tmp/ca.key" -CAcreateserial \
-    -days 1 -extfile "$tmp/san.ext" -out "$tmp/srv.pem" 2>/dev/null || { echo "cannot make certs"; exit 99; }
+zc_test_certs "$tmp" || { echo "cannot make certs"; exit 99; }
 
 mkdir -p "$tmp/www" "$tmp/uploads"
 echo "hello from nginx on zcrypto" > "$tmp/www/index.html"
@@ -42,9 +31,6 @@ big_sum=$(sha256sum < "$tmp/www/big.bin" | cut -d' ' -f1)
 head -c $((8 << 20)) /dev/urandom > "$tmp/upload.bin"
 up_sum=$(sha256sum < "$tmp/upload.bin" | cut -d' ' -f1)
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 run_case() { # backend proto alg nginx-cipher-line curl-cipher-args
     local backend=$1 proto=$2 alg=$3 ngx_cipher=$4 curl_args=$5
@@ -53,7 +39,7 @@ run_case() { # backend proto alg nginx-cipher-line curl-cipher-args
     rm -f "$tmp"/uploads/*
     zc_cnf "$backend" "$d/nginx" > "$d/nginx.cnf"
     zc_cnf "$backend" "$d/curl" > "$d/curl.cnf"
-    port=$(free_port)
+    port=$(zc_free_port)
     cat > "$d/nginx.conf" <<NGX
 $( [ "$(id -u)" = 0 ] && echo "user root;" )
 worker_processes 2;
@@ -88,7 +74,7 @@ http {
 NGX
     # The plain server shares the port number on no interface: give it its own.
     local sink
-    sink=$(free_port)
+    sink=$(zc_free_port)
     sed -i "s|listen 127.0.0.1:$port;|listen 127.0.0.1:$sink;|; s|proxy_pass http://127.0.0.1:$port/sink;|proxy_pass http://127.0.0.1:$sink/sink;|" "$d/nginx.conf"
     OPENSSL_CONF="$d/nginx.cnf" nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log" \
         -g 'daemon off; master_process on;' 2>>"$d/error.log" &

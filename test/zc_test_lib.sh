@@ -108,7 +108,35 @@ zc_side_build() {
     zc_source_files "$src" | (cd "$src" && tar -c --null -T - -f -) | tar -x -C "$out/src"
     (cd "$out/src" && autoreconf -fi >/dev/null 2>&1 && ./configure "$@" >"$out/configure.out" 2>&1) \
         || { tail -30 "$out/configure.out"; return 1; }
-    (cd "$out/src" && make -j"$(nproc)" zcrypto.la test/test_core test/test_async test/test_poly1305 test/test_gcm_hybrid >"$out/make.out" 2>&1) \
+    (cd "$out/src" && make -j"$(nproc)" zcrypto.la test/test_core test/test_async test/test_poly1305 test/test_gcm_hybrid test/test_live >"$out/make.out" 2>&1) \
         || { tail -40 "$out/make.out"; return 1; }
     export ZC_MODULE_DIR=$out/src/.libs ZC_SRCDIR=$out/src ZC_BUILDDIR=$out/src
+}
+
+# A throwaway CA ($1/ca.pem) and a certificate for localhost and 127.0.0.1
+# it signs ($1/srv.pem, key $1/srv.key), for the TLS server tests.
+zc_test_certs() {
+    local d=$1
+    openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=zcrypto-test-ca \
+        -keyout "$d/ca.key" -out "$d/ca.pem" 2>/dev/null || return 1
+    openssl req -newkey rsa:2048 -nodes -subj /CN=localhost -keyout "$d/srv.key" \
+        -out "$d/srv.csr" 2>/dev/null || return 1
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > "$d/san.ext"
+    openssl x509 -req -in "$d/srv.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
+        -days 1 -extfile "$d/san.ext" -out "$d/srv.pem" 2>/dev/null
+}
+
+zc_free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Stops the nginx master $1 (started in the background by the caller):
+# graceful first, killed after 10 s.
+zc_stop_nginx() {
+    local pid=$1
+    [ -n "$pid" ] || return 0
+    kill -QUIT "$pid" 2>/dev/null
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
 }
