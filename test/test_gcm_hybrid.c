@@ -8,6 +8,10 @@
  * that starts short and grows long; one byte at a time; IVs other than 96
  * bits; AAD that does and does not fit the kernel's pending buffer; TLS 1.2
  * records (the one-shot path); decrypt with a good and a damaged tag.
+ * The bulk kernels (a stitched loop over groups of 16 or 32 blocks, then
+ * the rest with the length block) get every length from 0 to 2112 and 6144 to 6700 bytes
+ * in one update, in place and not, and long messages in random chunkings
+ * that cut groups anywhere.
  */
 #include <check.h>
 #include <stdio.h>
@@ -22,12 +26,14 @@ static const size_t zc_lens[] = {
     0, 1, 15, 16, 17, 31, 48, 63, 64, 65, 100, 127, 128, 129, 160, 223, 224, 225, 255, 256, 257,
     288, 352, 416,
     447, 448, 449, 463, 464, 465, 479, 480, 481, 495, 496, 497, 511, 512, 513, 527,
-    1023, 1024, 1025, 1419, 1420, 2048, 4095, 4096, 4097, 8209,
+    1008, 1011, 1023, 1024, 1025, 1419, 1420, 1535, 1536, 1537, 2047, 2048, 4095, 4096, 4097,
+    8209, 16383, 16384, 16400,
 };
 static const size_t zc_ivlens[] = { 12, 1, 8, 16, 60, 128 };
 static const size_t zc_aadlens[] = { 13, 0, 5, 64, 65, 300 };
 
-enum { ZC_ONE_UPDATE, ZC_BYTES, ZC_SHORT_THEN_LONG, ZC_RANDOM, ZC_CHUNKINGS };
+enum { ZC_ONE_UPDATE, ZC_BYTES, ZC_SHORT_THEN_LONG, ZC_RANDOM, ZC_RANDOM_GROUPS, ZC_LONG_THEN_RANDOM,
+       ZC_CHUNKINGS };
 
 /* The next update's length under a chunking, at offset off of len bytes. */
 static size_t zc_chunk(int how, size_t off, size_t len, uint64_t *rs)
@@ -45,6 +51,19 @@ static size_t zc_chunk(int how, size_t off, size_t len, uint64_t *rs)
         break;
     case ZC_RANDOM:
         n = 1 + (size_t)(zc_util_rand(rs) % (zc_util_rand(rs) % 2 ? 40 : 1500));
+        break;
+    case ZC_RANDOM_GROUPS:
+        /* Around whole groups of the bulk loops (256 and 512 bytes) and
+         * their multiples, a few bytes either side, or a few bytes alone. */
+        n = zc_util_rand(rs) % 3 == 0 ? 1 + (size_t)(zc_util_rand(rs) % 17)
+                                      : 256 * (1 + (size_t)(zc_util_rand(rs) % 12))
+                                            + (size_t)(zc_util_rand(rs) % 5) - 2;
+        break;
+    case ZC_LONG_THEN_RANDOM:
+        /* A first update long enough for every bulk loop (the message
+         * takes it), then more data after the pass that left a final hash. */
+        n = off == 0 ? 6200 + (size_t)(zc_util_rand(rs) % 1500)
+                     : 1 + (size_t)(zc_util_rand(rs) % (zc_util_rand(rs) % 2 ? 40 : 1100));
         break;
     default:
         n = left;
@@ -93,7 +112,7 @@ START_TEST(test_hybrid_streams)
 {
     static const char *const algs[] = { "AES-128-GCM", "AES-192-GCM", "AES-256-GCM" };
     OSSL_LIB_CTX *lc = zc_util_libctx(zc_backends[_i], NULL);
-    size_t max = 8209 + 16;
+    size_t max = 16400 + 16;
     unsigned char key[32], iv[128], aad[300], want_tag[16], tag[16];
     unsigned char *pt = malloc(max), *ct = malloc(max), *out = malloc(max);
     uint64_t rs = 0x9e3779b97f4a7c15ull + (uint64_t)_i;
@@ -114,7 +133,8 @@ START_TEST(test_hybrid_streams)
 
             /* Byte-at-a-time only where it crosses the kernel's boundaries. */
             for (int how = 0; how < ZC_CHUNKINGS; how++) {
-                if (how == ZC_BYTES && len > 1100)
+                if ((how == ZC_BYTES && len > 1100) || (how == ZC_RANDOM_GROUPS && len < 500)
+                    || (how == ZC_LONG_THEN_RANDOM && len < 7000))
                     continue;
                 zc_fill(key, sizeof(key), &rs);
                 zc_fill(iv, ivlen, &rs);
@@ -147,6 +167,60 @@ START_TEST(test_hybrid_streams)
     }
     ck_assert_int_gt(cases, 500);
     ck_assert_uint_gt(zc_util_stat(lc, "AES-256-GCM", "ops"), 0);
+    free(pt), free(ct), free(out);
+    OSSL_LIB_CTX_free(lc);
+}
+END_TEST
+
+/*
+ * Every length 0..2112 and 6144..6700 (past where the avx512 backend
+ * takes its bulk loop: a group's worth of tails) in one update (the record shape), the key size
+ * rotating with the length, in place for seal and open and, every third
+ * length, out of place too; checked against the default provider.
+ */
+START_TEST(test_hybrid_sweep)
+{
+    static const char *const algs[] = { "AES-128-GCM", "AES-192-GCM", "AES-256-GCM" };
+    OSSL_LIB_CTX *lc = zc_util_libctx(zc_backends[_i], NULL);
+    EVP_CIPHER *zc[3], *df[3];
+    enum { MAXLEN = 6700 };
+    unsigned char key[32], iv[12], aad[13], want_tag[16], tag[16];
+    unsigned char *pt = malloc(MAXLEN + 16), *ct = malloc(MAXLEN + 16), *out = malloc(MAXLEN + 16);
+    uint64_t rs = 0x2545f4914f6cdd1dull + (uint64_t)_i;
+
+    ck_assert(lc != NULL && pt != NULL && ct != NULL && out != NULL);
+    for (int a = 0; a < 3; a++) {
+        zc[a] = zc_util_fetch(lc, algs[a], "zcrypto");
+        df[a] = zc_util_fetch(zc_ref, algs[a], "default");
+        ck_assert(zc[a] != NULL && df[a] != NULL);
+    }
+    for (size_t len = 0; len <= MAXLEN; len = len == 2112 ? 6144 : len + 1) {
+        int a = (int)(len % 3);
+
+        zc_fill(key, sizeof(key), &rs);
+        zc_fill(iv, sizeof(iv), &rs);
+        zc_fill(aad, sizeof(aad), &rs);
+        zc_fill(pt, len, &rs);
+        ck_assert(zc_run(df[a], 1, key, iv, 12, aad, 13, ct, pt, len, want_tag, ZC_ONE_UPDATE, &rs));
+        for (int inplace = 1; inplace >= (len % 3 == 0 ? 0 : 1); inplace--) {
+            unsigned char *src = inplace ? out : pt;
+
+            memcpy(out, pt, len);
+            memset(tag, 0, sizeof(tag));
+            ck_assert_msg(zc_run(zc[a], 1, key, iv, 12, aad, 13, out, src, len, tag, ZC_ONE_UPDATE, &rs)
+                          && memcmp(out, ct, len) == 0 && memcmp(tag, want_tag, 16) == 0,
+                          "%s seal of %zu bytes %s differs on %s", algs[a], len,
+                          inplace ? "in place" : "out of place", zc_backends[_i]);
+            memcpy(out, ct, len);
+            ck_assert_msg(zc_run(zc[a], 0, key, iv, 12, aad, 13, out, inplace ? out : ct, len,
+                                 want_tag, ZC_ONE_UPDATE, &rs)
+                          && memcmp(out, pt, len) == 0,
+                          "%s open of %zu bytes %s fails on %s", algs[a], len,
+                          inplace ? "in place" : "out of place", zc_backends[_i]);
+        }
+    }
+    for (int a = 0; a < 3; a++)
+        EVP_CIPHER_free(zc[a]), EVP_CIPHER_free(df[a]);
     free(pt), free(ct), free(out);
     OSSL_LIB_CTX_free(lc);
 }
@@ -185,8 +259,9 @@ START_TEST(test_hybrid_tls12)
 
     ck_assert(lc != NULL && zc != NULL && df != NULL);
     zc_fill(key, sizeof(key), &rs);
-    for (size_t li = 0; li < sizeof(zc_lens) / sizeof(zc_lens[0]); li++) {
-        size_t plen = zc_lens[li];
+    /* The listed lengths, then every 37th from 500 (the bulk loop's). */
+    for (size_t li = 0, nl = sizeof(zc_lens) / sizeof(zc_lens[0]); li < nl + 97; li++) {
+        size_t plen = li < nl ? zc_lens[li] : 500 + 37 * (li - nl);
 
         if (plen > 4096)
             continue;
@@ -216,6 +291,7 @@ int main(void)
     tcase_set_timeout(tc, 600);
     tcase_add_loop_test(tc, test_hybrid_streams, 0, (int)zc_nbackends);
     tcase_add_loop_test(tc, test_hybrid_tls12, 0, (int)zc_nbackends);
+    tcase_add_loop_test(tc, test_hybrid_sweep, 0, (int)zc_nbackends);
     suite_add_tcase(s, tc);
     rc = zc_util_run_suite(s);
     OSSL_LIB_CTX_free(zc_ref);

@@ -15,26 +15,21 @@
 #include <openssl/crypto.h>
 #include "zc_imb_internal.h"
 #ifdef ZC_HAVE_X86_AVX512
+#include "zc_cpu.h"
 #include "zc_x86_gcm.h"
 #endif
 
 /*
- * Messages whose first update is at most this long take our kernel (the
- * choice holds for the whole message): its one-pass path, which beat
- * ipsec-mb 1.3 and 2.0 from 16 to 480 bytes in the TLS 1.3 record shape
- * (Zen 4; 1.03-1.2x per record through EVP). Past that our two-pass code
- * runs at ~0.7x ipsec-mb's. Without our kernel, 0: ipsec-mb only.
+ * Which messages take our kernel, by the first update's length (the choice
+ * holds for the whole message): below own_short_lim (the fused one-pass
+ * path) or from own_long_min (the stitched bulk loop). Without our kernel
+ * ipsec-mb runs everything.
  */
-#ifdef ZC_HAVE_X86_AVX512
-#define ZC_IMB_GCM_OWN_MAX ZC_X86_GCM_FUSED_MAX
-#else
-#define ZC_IMB_GCM_OWN_MAX 0
-#endif
-
 typedef struct zc_imb_gcm_key {
     struct gcm_key_data k;      /* 64-byte aligned: LINUX is defined */
     uint32_t arch, keylen;
     int32_t own_kernel;         /* zc_x86_gcm_kernel_id, or -1: ipsec-mb only */
+    uint32_t own_short_lim, own_long_min;
 #ifdef ZC_HAVE_X86_AVX512
     zc_x86_gcm_key own;
 #endif
@@ -62,23 +57,56 @@ _Static_assert(sizeof(struct chacha20_poly1305_context_data) <= ZC_MSG_STATE_MAX
 _Static_assert(_Alignof(struct gcm_key_data) >= 64, "gcm_key_data must be 64-byte aligned");
 
 /*
- * Our kernel for arch's backend, -1 for none: the avx512 backend's on
- * VAES + VPCLMULQDQ. The others keep ipsec-mb, which beat a one-block
- * AES-NI kernel there (see zc_x86_gcm.c).
+ * Our kernel for arch's backend, -1 for none, and the lengths it takes
+ * (TLS 1.3 record shape through EVP, in place, same process; Zen 4,
+ * 2026-12-02, best of three interleaved passes).
+ *
+ * The avx512 backend on VAES + VPCLMULQDQ: the fused pass up to
+ * ZC_X86_GCM_FUSED_MAX; the bulk loop from ZC_IMB_OWN512_LONG_MIN, where
+ * it passes ipsec-mb's VAES code (1.3 and 2.0 alike: 1.02x at 6 KiB,
+ * 1.03-1.08x at 16 KiB); between them ipsec-mb (ours 0.8-0.9x at
+ * 512-1420 B, 0.97-1.0x at 4 KiB: our per-call set-up shows there).
+ *
+ * The avx2 backend on a VAES CPU: ipsec-mb 1.3 has no VAES code on AVX2,
+ * ours runs 1.3x its AVX2 code at 1 KiB and 2-2.6x at 16 KiB, so ours from
+ * ZC_IMB_OWN256_LONG_MIN (at 512 B at par, below that ipsec-mb: there is no
+ * fused pass on AVX2). ipsec-mb 1.5+ has VAES on AVX2, measured with 2.0
+ * at 1.06x ours at 16 KiB and more below: it keeps everything.
+ *
+ * The others keep ipsec-mb, which beat a one-block AES-NI kernel there
+ * (see zc_x86_gcm.c).
  */
-static int32_t zc_imb_own_kernel(zc_imb_arch arch)
+#define ZC_IMB_OWN512_LONG_MIN 6144
+#if IMB_VERSION_NUM < IMB_VERSION(1, 5, 0)
+#define ZC_IMB_OWN256_LONG_MIN 1024
+#else
+#define ZC_IMB_OWN256_LONG_MIN UINT32_MAX
+#endif
+
+static int32_t zc_imb_own_kernel(zc_imb_arch arch, uint32_t *short_lim, uint32_t *long_min)
 {
 #ifdef ZC_HAVE_X86_AVX512
-    if (arch == ZC_IMB_AVX512 && zc_x86_gcm_kernel_available(ZC_X86_GCM_VAES512))
-        return ZC_X86_GCM_VAES512;
-#endif
-    (void)arch;
+    /* ZC_X86CAP can hide VAES (a CPU class measured on a newer CPU). */
+    int vaes = (zc_cpu_features() & ZC_CPU_VAES) != 0;
+    int32_t id = -1;
+
+    if (arch == ZC_IMB_AVX512 && vaes && zc_x86_gcm_kernel_available(ZC_X86_GCM_VAES512)) {
+        id = ZC_X86_GCM_VAES512;
+        *short_lim = ZC_X86_GCM_FUSED_MAX + 1, *long_min = ZC_IMB_OWN512_LONG_MIN;
+    } else if (arch == ZC_IMB_AVX2 && vaes && zc_x86_gcm_kernel_available(ZC_X86_GCM_VAES256)) {
+        id = ZC_X86_GCM_VAES256;
+        *short_lim = 0, *long_min = ZC_IMB_OWN256_LONG_MIN;
+    }
+    return id;
+#else
+    (void)arch, (void)short_lim, (void)long_min;
     return -1;
+#endif
 }
 
 static inline int zc_imb_gcm_use_own(const zc_imb_gcm_key *k, size_t len)
 {
-    return k->own_kernel >= 0 && len <= ZC_IMB_GCM_OWN_MAX;
+    return k->own_kernel >= 0 && (len < k->own_short_lim || len >= k->own_long_min);
 }
 
 static int zc_imb_gcm_setup(void *key_state, const unsigned char *key, uint32_t keylen,
@@ -91,7 +119,8 @@ static int zc_imb_gcm_setup(void *key_state, const unsigned char *key, uint32_t 
         return 0;
     k->arch = arch;
     k->keylen = keylen;
-    k->own_kernel = zc_imb_own_kernel(arch);
+    k->own_short_lim = 0, k->own_long_min = UINT32_MAX;
+    k->own_kernel = zc_imb_own_kernel(arch, &k->own_short_lim, &k->own_long_min);
 #ifdef ZC_HAVE_X86_AVX512
     if (k->own_kernel >= 0)
         zc_x86_gcm_key_setup(&k->own, key, keylen, (zc_x86_gcm_kernel_id)k->own_kernel);

@@ -30,6 +30,7 @@ ZC_AESNI_INLINE __m128i zc_gcm_mul(__m128i a, __m128i b)
 
 static const zc_x86_gcm_kernel *const zc_x86_gcm_kernels[ZC_X86_GCM_KERNELS] = {
     [ZC_X86_GCM_VAES512] = &zc_x86_gcm_vaes512_kernel,
+    [ZC_X86_GCM_VAES256] = &zc_x86_gcm_vaes256_kernel,
 };
 
 int zc_x86_gcm_kernel_available(zc_x86_gcm_kernel_id id)
@@ -42,6 +43,9 @@ int zc_x86_gcm_kernel_available(zc_x86_gcm_kernel_id id)
     case ZC_X86_GCM_VAES512:
         return aesni && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
                && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("vaes")
+               && __builtin_cpu_supports("vpclmulqdq");
+    case ZC_X86_GCM_VAES256:
+        return aesni && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("vaes")
                && __builtin_cpu_supports("vpclmulqdq");
     default:
         return 0;
@@ -184,15 +188,19 @@ ZC_AESNI int zc_x86_gcm_update(const zc_x86_gcm_key *k, zc_x86_gcm_msg *m, unsig
          * final hash, should finish come next. */
         kn->fused(k, m->j0, m->aad, m->aad_pend, out, in, len, enc, m->x, m->ekj0, m->ks,
                   m->pend);
-        m->fused = 1, m->have_ekj0 = 1;
+        m->fused = ZC_X86_GCM_FUSED_SHORT, m->have_ekj0 = 1;
         m->ctlen = len, m->pend_len = (uint32_t)len, m->used = (uint32_t)(len % 16);
         m->next += (uint32_t)((len + 15) / 16);
         return 1;
     }
-    /* More data after a fused pass: its data waits in pend as on the short
-     * path, so start the hash again from there. */
-    if (m->fused)
-        memset(m->x, 0, sizeof(m->x)), m->fused = 0;
+    /* More data after a pass that left the final hash: what it hashed
+     * since xpre (or the start) waits in pend as on the short path, so the
+     * hash goes back to there. */
+    if (m->fused == ZC_X86_GCM_FUSED_SHORT)
+        memset(m->x, 0, sizeof(m->x));
+    else if (m->fused == ZC_X86_GCM_FUSED_BULK)
+        memcpy(m->x, m->xpre, sizeof(m->x));
+    m->fused = 0;
     m->ctlen += len;
     if (m->used != 0 && len > 0) {
         /* Finish the block an earlier update began; pend_len % 16 == used,
@@ -220,6 +228,20 @@ ZC_AESNI int zc_x86_gcm_update(const zc_x86_gcm_key *k, zc_x86_gcm_msg *m, unsig
             if (enc)
                 memcpy(m->pend + m->pend_len, out, n);
             m->pend_len += (uint32_t)n;
+        } else if (kn->bulk != NULL) {
+            /* Long, on a bulk kernel: hash what waits, then all the rest in
+             * one stitched call that leaves the final hash, as the fused
+             * pass does; its data after the last whole group waits in
+             * pend should more come. */
+            zc_gcm_seg s[2] = { { m->aad, m->aad_pend }, { m->pend, m->pend_len } };
+            const zc_gcm_fin fin = { m->aadlen, m->ctlen, m->xpre, m->pend, m->ks };
+
+            kn->ghash(k, m->x, s, 2);
+            if (ekj0 != NULL)
+                zc_gcm_ekj0(k, m->j0, ekj0);
+            m->aad_pend = 0;
+            m->pend_len = (uint32_t)(n - kn->bulk(k, m->j0, m->next, out, in, n, m->x, enc, &fin));
+            m->fused = ZC_X86_GCM_FUSED_BULK;
         } else {
             /* Long: hash what waits and this piece's whole blocks now (GHASH
              * covers ciphertext: before decrypting in place), keep the tail. */
@@ -261,7 +283,7 @@ ZC_AESNI int zc_x86_gcm_finish(const zc_x86_gcm_key *k, zc_x86_gcm_msg *m,
         kn->ghash(k, m->x, s, 3);
     }
     if (!m->have_ekj0)
-        kn->ctr(k, m->j0, 1, NULL, NULL, 0, NULL, m->ekj0);
+        zc_gcm_ekj0(k, m->j0, m->ekj0);
     zc_gcm_tag(m->x, m->ekj0, tag);
     /* The secrets are the hash, E_K(J0) and the keystream; J0, the
      * lengths and the pending AAD and ciphertext are public. */
@@ -286,6 +308,15 @@ ZC_AESNI int zc_x86_gcm_oneshot(const zc_x86_gcm_key *k, const unsigned char *iv
         goto tag;
     }
     zc_gcm_lens(lens, aadlen, len);
+    if (kn->bulk != NULL) {
+        /* AAD, then the data and the length block in one stitched call. */
+        const zc_gcm_fin fin = { aadlen, len, NULL, NULL, NULL };
+
+        kn->ghash(k, x, s, 1);
+        zc_gcm_ekj0(k, j0, ekj0);
+        kn->bulk(k, j0, 1, out, in, len, x, enc, &fin);
+        goto tag;
+    }
     if (!enc)
         kn->ghash(k, x, s, 3);
     kn->ctr(k, j0, 1, out, in, len, NULL, ekj0);

@@ -40,6 +40,7 @@ _Static_assert(sizeof(zc_x86_gcm_key) <= ZC_X86_GCM_KEY_MAX, "grow ZC_X86_GCM_KE
 /* The kernels (an index, so key state holds no pointer). */
 typedef enum zc_x86_gcm_kernel_id {
     ZC_X86_GCM_VAES512 = 0,  /* VAES + VPCLMULQDQ on AVX-512: four blocks a vector */
+    ZC_X86_GCM_VAES256,      /* VAES + VPCLMULQDQ on AVX2: two blocks a vector */
     ZC_X86_GCM_KERNELS
 } zc_x86_gcm_kernel_id;
 
@@ -56,10 +57,13 @@ void zc_x86_gcm_key_setup(zc_x86_gcm_key *k, const unsigned char *key, size_t ke
  * short message is hashed in one pass at finish, length block included.
  */
 #define ZC_X86_GCM_AAD_PEND 64
+#define ZC_X86_GCM_FUSED_SHORT 1  /* the kernel's fused pass: x restarts from 0 */
+#define ZC_X86_GCM_FUSED_BULK  2  /* the bulk call with its end: x restarts from xpre */
 #define ZC_X86_GCM_PEND     512
 
 typedef struct zc_x86_gcm_msg {
     uint8_t x[16];           /* hash so far, byte-reflected */
+    uint8_t xpre[16];        /* ZC_X86_GCM_FUSED_BULK: the hash before pend */
     uint8_t ekj0[16];        /* E_K(J0), once have_ekj0 */
     uint8_t ks[16];          /* keystream of the block in progress */
     uint8_t j0[16];
@@ -67,8 +71,9 @@ typedef struct zc_x86_gcm_msg {
     uint32_t next;           /* counter index of the next whole block */
     uint32_t used;           /* bytes of the block in progress (0..15) */
     uint32_t aad_pend, pend_len, have_ekj0;
-    /* The first update ran the kernel's fused short path (x is final if
-     * no more data comes; pend holds the same data should it come). */
+    /* The last update left the final hash in x, should no more data come
+     * (ZC_X86_GCM_FUSED_*); pend holds what that hash covers since xpre
+     * (or since the start: the short path), should more come. */
     uint32_t fused;
     uint8_t aad[ZC_X86_GCM_AAD_PEND];
     uint8_t pend_front[16];  /* the fused path writes whole vectors from here */

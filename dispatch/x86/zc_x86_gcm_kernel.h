@@ -20,6 +20,18 @@ typedef struct zc_gcm_seg {
     size_t len;
 } zc_gcm_seg;
 
+/*
+ * The end of a message in the bulk call: the length block's lengths (the
+ * whole message's), and for a streaming message that may yet continue
+ * (each may be NULL): xpre gets the hash before the data after the last
+ * whole group, pend that data's ciphertext (zero-padded to whole vectors),
+ * ks_tail the keystream of its last block if that is partial.
+ */
+typedef struct zc_gcm_fin {
+    uint64_t aadlen, ctlen;
+    unsigned char *xpre, *pend, *ks_tail;
+} zc_gcm_fin;
+
 typedef struct zc_x86_gcm_kernel {
     /*
      * out = in ^ keystream for len bytes (any length, out == in allowed),
@@ -54,6 +66,17 @@ typedef struct zc_x86_gcm_kernel {
      * store that the fused pass's one load of it can take from the store
      * queue; NULL: memcpy. */
     void (*aad_store)(unsigned char dst[64], const unsigned char *src, size_t len);
+    /*
+     * The stitched bulk loop (zc_x86_gcm_bulk.h): from counter index idx,
+     * the longest run of whole groups of blocks in len (a group is 8
+     * vectors) through CTR, x continued over their ciphertext (x must
+     * already cover everything before them); returns the bytes of those
+     * groups. With fin, the rest of len too and the length block: x is
+     * then the message's final hash (see zc_gcm_fin). out == in allowed.
+     */
+    size_t (*bulk)(const zc_x86_gcm_key *k, const unsigned char j0[16], uint32_t idx,
+                   unsigned char *out, const unsigned char *in, size_t len,
+                   unsigned char x[16], int enc, const struct zc_gcm_fin *fin);
 } zc_x86_gcm_kernel;
 
 static inline int zc_gcm_fused_fits(size_t aadlen, size_t len)
@@ -66,6 +89,7 @@ static inline int zc_gcm_fused_fits(size_t aadlen, size_t len)
 #define ZC_GCM_HP(k, i) ((k)->hdesc[1 + (i)])
 
 extern const zc_x86_gcm_kernel zc_x86_gcm_vaes512_kernel;
+extern const zc_x86_gcm_kernel zc_x86_gcm_vaes256_kernel;
 
 #define ZC_GCM_CLMUL_INLINE __attribute__((target("pclmul,ssse3"), always_inline)) static inline
 
@@ -93,9 +117,30 @@ ZC_GCM_CLMUL_INLINE __m128i zc_gcm_reduce(__m128i lo, __m128i mi, __m128i hi)
  */
 ZC_GCM_CLMUL_INLINE void zc_gcm_wipe(void *p, size_t n)
 {
-    for (size_t i = 0; i < n; i += 16)
+    /* The barrier in the loop keeps the compiler from making it a rep
+     * stos (a memset), whose start-up costs more than these stores. */
+    for (size_t i = 0; i < n; i += 16) {
         _mm_storeu_si128((__m128i *)((unsigned char *)p + i), _mm_setzero_si128());
-    __asm__ volatile("" : : "r"(p) : "memory");
+        __asm__ volatile("" : : "r"(p) : "memory");
+    }
+}
+
+/*
+ * E_K(J0) alone, one AES-NI block: for messages whose data does not carry
+ * it in lane 0 of a pass. (Not the ctr entry with no data: its masked
+ * accesses at a null pointer minus 16 cost a fault-suppression assist per
+ * access on Zen 4, hundreds of cycles.)
+ */
+__attribute__((target("aes,sse2"), always_inline)) static inline void
+zc_gcm_ekj0(const zc_x86_gcm_key *k, const unsigned char j0[16], unsigned char ekj0[16])
+{
+    __m128i b = _mm_xor_si128(_mm_loadu_si128((const __m128i *)j0),
+                              _mm_load_si128((const __m128i *)k->rk[0]));
+
+    for (unsigned r = 1; r < k->rounds; r++)
+        b = _mm_aesenc_si128(b, _mm_load_si128((const __m128i *)k->rk[r]));
+    _mm_storeu_si128((__m128i *)ekj0,
+                     _mm_aesenclast_si128(b, _mm_load_si128((const __m128i *)k->rk[k->rounds])));
 }
 
 /* Blocks GHASH covers in the segments. */

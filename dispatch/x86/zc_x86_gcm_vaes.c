@@ -5,8 +5,9 @@
  * never read, so no copy into a padded buffer), and GHASH of up to 32
  * blocks with one reduction. A record of up to 480 bytes takes one fused
  * pass: AES, XOR, GHASH of AAD, ciphertext and length block from registers.
- * Zen 4 runs the 512-bit forms as two 256-bit halves: the gain over 256-bit
- * code is fewer instructions, not width.
+ * Longer runs take the stitched bulk loop of zc_x86_gcm_bulk.h on 512-bit
+ * vectors. Zen 4 runs the 512-bit forms as two 256-bit halves: the gain
+ * over 256-bit code is fewer instructions, not width.
  */
 #include "config.h"
 
@@ -38,41 +39,39 @@ static inline __mmask64 zc_range_mask(size_t base, size_t lo, size_t hi)
     return (__mmask64)(m & ~((UINT64_C(1) << a) - 1));
 }
 
-/* Counter blocks J0 + c0 .. J0 + c0 + 3, reflected (the 32-bit counter in dword 0). */
-ZC_VAES512_INLINE __m512i zc_vaes_ctr0(const unsigned char j0[16], uint32_t c0)
+ZC_VAES512_INLINE __m128i zc_fold512(__m512i v)
 {
-    return _mm512_add_epi32(
-        zc_bswap512(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)j0))),
-        _mm512_set_epi32(0, 0, 0, (int)(c0 + 3), 0, 0, 0, (int)(c0 + 2), 0, 0, 0,
-                         (int)(c0 + 1), 0, 0, 0, (int)c0));
+    __m256i h = _mm256_xor_si256(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
+
+    return _mm_xor_si128(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
 }
 
-/*
- * s[0..n) = E_K of the next n vectors of counter blocks (n constant after
- * inlining). Round keys are broadcast from memory as they are used.
- */
-ZC_VAES512_INLINE void zc_vaes_rounds(const zc_x86_gcm_key *k, __m512i *s, __m512i *ctr, const int n)
-{
-    const __m512i four = _mm512_set_epi32(0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0, 4);
-    const unsigned rounds = k->rounds;
-    __m512i kr = _mm512_broadcast_i32x4(_mm_load_si128((const __m128i *)k->rk[0]));
-
-    _Pragma("GCC unroll 8")
-    for (int i = 0; i < n; i++) {
-        s[i] = _mm512_xor_si512(zc_bswap512(*ctr), kr);
-        *ctr = _mm512_add_epi32(*ctr, four);
-    }
-    for (unsigned r = 1; r < rounds; r++) {
-        kr = _mm512_broadcast_i32x4(_mm_load_si128((const __m128i *)k->rk[r]));
-        _Pragma("GCC unroll 8")
-        for (int i = 0; i < n; i++)
-            s[i] = _mm512_aesenc_epi128(s[i], kr);
-    }
-    kr = _mm512_broadcast_i32x4(_mm_load_si128((const __m128i *)k->rk[rounds]));
-    _Pragma("GCC unroll 8")
-    for (int i = 0; i < n; i++)
-        s[i] = _mm512_aesenclast_epi128(s[i], kr);
-}
+/* The bulk loop and the segment GHASH on 512-bit vectors (zc_x86_gcm_bulk.h). */
+#define ZC_BN(name) name##_vaes512
+#define ZC_BTARGET "avx512f,avx512bw,avx512vl,vaes,vpclmulqdq,pclmul,ssse3"
+#define ZC_BV __m512i
+#define ZC_BL 4
+#define ZC_BV_LOAD(p) _mm512_loadu_si512((const void *)(p))
+#define ZC_BV_STORE(p, v) _mm512_storeu_si512((void *)(p), (v))
+#define ZC_BV_XOR(a, b) _mm512_xor_si512((a), (b))
+#define ZC_BV_XOR3(a, b, c) _mm512_ternarylogic_epi64((a), (b), (c), 0x96)
+#define ZC_BV_ZERO() _mm512_setzero_si512()
+#define ZC_BV_BCAST(v) _mm512_broadcast_i32x4(v)
+#define ZC_BV_BSWAP(v) zc_bswap512(v)
+#define ZC_BV_ADD32(a, b) _mm512_add_epi32((a), (b))
+#define ZC_BV_AESENC(v, k) _mm512_aesenc_epi128((v), (k))
+#define ZC_BV_AESLAST(v, k) _mm512_aesenclast_epi128((v), (k))
+#define ZC_BV_CLMUL(a, b, i) _mm512_clmulepi64_epi128((a), (b), (i))
+#define ZC_BV_SWAP64(v) _mm512_shuffle_epi32((v), _MM_PERM_BADC)
+#define ZC_BV_FOLD(v) zc_fold512(v)
+#define ZC_BV_ZEXT(v) _mm512_zextsi128_si512(v)
+#define ZC_BV_LANES(c0, st)                                                                 \
+    _mm512_set_epi32(0, 0, 0, (int)((c0) + 3 * (st)), 0, 0, 0, (int)((c0) + 2 * (st)), 0, 0, \
+                     0, (int)((c0) + (st)), 0, 0, 0, (int)(c0))
+#define ZC_BV_LOAD_PART(p, n) _mm512_maskz_loadu_epi8(zc_range_mask(0, 0, (n)), (p))
+#define ZC_BV_STORE_PART(p, v, n) _mm512_mask_storeu_epi8((p), zc_range_mask(0, 0, (n)), (v))
+#define ZC_BV_KEEP(v, n) _mm512_maskz_mov_epi8(zc_range_mask(0, 0, (n)), (v))
+#include "zc_x86_gcm_bulk.h"
 
 /* One data byte window of the keystream stream (see zc_gcm_ctr_vaes512). */
 typedef struct zc_vaes_stream {
@@ -91,7 +90,7 @@ ZC_VAES512_INLINE void zc_vaes_pass(const zc_x86_gcm_key *k, __m512i *ctr, const
 {
     __m512i s[ZC_VAES_PASS];
 
-    zc_vaes_rounds(k, s, ctr, n);
+    zc_baes_vaes512(k, s, ctr, n);
     if (base == 0 && st->ekj0 != NULL)
         _mm_storeu_si128((__m128i *)st->ekj0, _mm512_castsi512_si128(s[0]));
     _Pragma("GCC unroll 8")
@@ -128,7 +127,7 @@ ZC_VAES512 static void zc_gcm_ctr_vaes512(const zc_x86_gcm_key *k, const unsigne
     };
     const uint32_t c0 = ekj0 != NULL ? 0 : idx;
     size_t base = 0;
-    __m512i ctr = zc_vaes_ctr0(j0, c0);
+    __m512i ctr = zc_bctr0_vaes512(j0, c0);
 
     for (; st.hi > base + (ZC_VAES_PASS - 1) * 64; base += ZC_VAES_PASS * 64)
         zc_vaes_pass(k, &ctr, ZC_VAES_PASS, &st, base);
@@ -144,73 +143,6 @@ ZC_VAES512 static void zc_gcm_ctr_vaes512(const zc_x86_gcm_key *k, const unsigne
     }
 }
 
-ZC_VAES512_INLINE __m128i zc_fold512(__m512i v)
-{
-    __m256i h = _mm256_xor_si256(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
-
-    return _mm_xor_si128(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
-}
-
-ZC_VAES512_INLINE __m128i zc_reduce512(__m512i lo, __m512i mi, __m512i hi)
-{
-    return zc_gcm_reduce(zc_fold512(lo), zc_fold512(mi), zc_fold512(hi));
-}
-
-/*
- * Block q of a group of g is multiplied by H^(g - q): hdesc holds the
- * powers high to low, so four consecutive blocks take four consecutive
- * entries, and the zero entries past H^1 cover lanes beyond the group.
- */
-ZC_VAES512 static void zc_gcm_ghash_vaes512(const zc_x86_gcm_key *k, unsigned char xb[16],
-                                            const zc_gcm_seg *seg, int nseg)
-{
-    size_t left = zc_gcm_seg_blocks(seg, nseg), g = 0, q = 0;
-    __m128i x = _mm_loadu_si128((const __m128i *)xb);
-    __m512i lo = _mm512_setzero_si512(), mi = lo, hi = lo;
-
-    for (int i = 0; i < nseg; i++) {
-        const unsigned char *p = seg[i].p;
-
-        for (size_t rem = seg[i].len; rem > 0;) {
-            size_t nb = (rem + 15) / 16, nbytes;
-            __m512i b, h;
-
-            if (q == g) {
-                if (g != 0) {
-                    x = zc_reduce512(lo, mi, hi);
-                    lo = mi = hi = _mm512_setzero_si512();
-                }
-                g = left < ZC_X86_GCM_POWERS ? left : ZC_X86_GCM_POWERS;
-                left -= g, q = 0;
-            }
-            if (nb > 4)
-                nb = 4;
-            if (nb > g - q)
-                nb = g - q;
-            nbytes = rem < nb * 16 ? rem : nb * 16;
-            b = zc_bswap512(_mm512_maskz_loadu_epi8(zc_range_mask(0, 0, nbytes), p));
-            if (q == 0)
-                b = _mm512_xor_si512(b, _mm512_zextsi128_si512(x));
-            h = _mm512_loadu_si512(ZC_GCM_HP(k, ZC_X86_GCM_POWERS - g + q));
-            lo = _mm512_xor_si512(lo, _mm512_clmulepi64_epi128(b, h, 0x00));
-            hi = _mm512_xor_si512(hi, _mm512_clmulepi64_epi128(b, h, 0x11));
-            mi = _mm512_ternarylogic_epi64(mi, _mm512_clmulepi64_epi128(b, h, 0x01),
-                                           _mm512_clmulepi64_epi128(b, h, 0x10), 0x96);
-            q += nb, p += nbytes, rem -= nbytes;
-        }
-    }
-    if (g != 0)
-        x = zc_reduce512(lo, mi, hi);
-    _mm_storeu_si128((__m128i *)xb, x);
-}
-
-ZC_VAES512_INLINE void zc_clmul_acc(__m512i b, __m512i h, __m512i *lo, __m512i *mi, __m512i *hi)
-{
-    *lo = _mm512_xor_si512(*lo, _mm512_clmulepi64_epi128(b, h, 0x00));
-    *hi = _mm512_xor_si512(*hi, _mm512_clmulepi64_epi128(b, h, 0x11));
-    *mi = _mm512_ternarylogic_epi64(*mi, _mm512_clmulepi64_epi128(b, h, 0x01),
-                                    _mm512_clmulepi64_epi128(b, h, 0x10), 0x96);
-}
 
 /*
  * The fused first pass over n vectors (a constant after inlining). Stream
@@ -232,13 +164,13 @@ ZC_VAES512_INLINE void zc_vaes_fused(const zc_x86_gcm_key *k, const int n,
     const size_t tail = len % 16 != 0 ? 16 + len / 16 * 16 : SIZE_MAX;
     const uintptr_t vin = (uintptr_t)in - 16, vout = (uintptr_t)out - 16;
     __m512i s[ZC_VAES_PASS], lo = _mm512_setzero_si512(), mi = lo, hi = lo;
-    __m512i ctr = zc_vaes_ctr0(j0, 0);
+    __m512i ctr = zc_bctr0_vaes512(j0, 0);
 
     /* The AAD does not wait for AES: out-of-order execution overlaps them. */
     if (aadlen != 0)
-        zc_clmul_acc(zc_bswap512(_mm512_maskz_loadu_epi8(zc_range_mask(0, 0, aadlen), aad)),
+        zc_bclmul_vaes512(zc_bswap512(_mm512_maskz_loadu_epi8(zc_range_mask(0, 0, aadlen), aad)),
                      _mm512_loadu_si512(ZC_GCM_HP(k, first)), &lo, &mi, &hi);
-    zc_vaes_rounds(k, s, &ctr, n);
+    zc_baes_vaes512(k, s, &ctr, n);
     _mm_storeu_si128((__m128i *)ekj0, _mm512_castsi512_si128(s[0]));
     _Pragma("GCC unroll 8")
     for (int i = 0; i < n; i++) {
@@ -258,7 +190,7 @@ ZC_VAES512_INLINE void zc_vaes_fused(const zc_x86_gcm_key *k, const int n,
             memcpy(ks_tail, ks + (tail - base), 16);
             OPENSSL_cleanse(ks, sizeof(ks));
         }
-        zc_clmul_acc(zc_bswap512(c), _mm512_loadu_si512(ZC_GCM_HP(k, first + aadb - 1 + 4 * (size_t)i)),
+        zc_bclmul_vaes512(zc_bswap512(c), _mm512_loadu_si512(ZC_GCM_HP(k, first + aadb - 1 + 4 * (size_t)i)),
                      &lo, &mi, &hi);
     }
     {
@@ -303,6 +235,8 @@ ZC_VAES512 static void zc_gcm_aad_store_vaes512(unsigned char dst[64], const uns
     _mm512_storeu_si512(dst, _mm512_maskz_loadu_epi8(zc_range_mask(0, 0, len), src));
 }
 
+
 const zc_x86_gcm_kernel zc_x86_gcm_vaes512_kernel = {
     zc_gcm_ctr_vaes512, zc_gcm_ghash_vaes512, zc_gcm_fused_vaes512, zc_gcm_aad_store_vaes512,
+    zc_gcm_bulk_vaes512,
 };
