@@ -350,7 +350,8 @@ size_t zc_stats_to_json(zc_stats *s, const char *active_backend,
                         "\"timeouts\":%llu,\"cancels\":%llu,\"batches\":%llu,"
                         "\"wakeups\":%llu,\"helped\":%llu,\"engine_completed\":%llu,"
                         "\"breaker_trips\":%llu,\"breaker_open\":%llu,"
-                        "\"queue_depth\":%llu,\"queue_depth_max\":%llu}",
+                        "\"queue_depth\":%llu,\"queue_depth_max\":%llu,\"retries\":%llu,"
+                        "\"retry_giveups\":%llu}",
                         (unsigned long long)a.offloaded, (unsigned long long)a.inline_small,
                         (unsigned long long)a.inline_urgent,
                         (unsigned long long)a.inline_nojob, (unsigned long long)a.inline_busy,
@@ -360,7 +361,8 @@ size_t zc_stats_to_json(zc_stats *s, const char *active_backend,
                         (unsigned long long)a.breaker_trips,
                         (unsigned long long)a.breaker_open,
                         (unsigned long long)a.queue_depth,
-                        (unsigned long long)a.queue_depth_max);
+                        (unsigned long long)a.queue_depth_max,
+                        (unsigned long long)a.retries, (unsigned long long)a.retry_giveups);
     }
     pos = zc_append(buf, bufsize, pos, "}\n");
     return pos;
