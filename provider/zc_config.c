@@ -211,7 +211,7 @@ static int zc_config_parse_live(const OSSL_CORE_HANDLE *handle, char *const *val
 
     cfg->live.live = 1;
     cfg->live.mode = 0600;
-    cfg->live.sample_every = 64;
+    cfg->live.sample_every = 128;
     if (values[ZC_CONF_LIVE_STATS] != NULL
         && !zc_config_parse_bool(handle, ZC_CONF_LIVE_STATS, values[ZC_CONF_LIVE_STATS],
                                  &cfg->live.live))
