@@ -71,6 +71,7 @@ typedef struct zc_aead_ctx {
     uint64_t data_len;              /* bytes of data in this message */
     uint64_t bytes_unreported;      /* processed, not yet added to the stats */
     uint64_t lat_t0;                /* sampled message: its start (0: not sampled) */
+    unsigned lat_countdown;         /* messages until the next latency sample */
     uint64_t tls_enc_records;
 
     int enc;

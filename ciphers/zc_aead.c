@@ -319,7 +319,7 @@ static int zc_aead_msg_begin(zc_aead_ctx *ctx, size_t first_len)
         return 0;
     }
     ctx->phase = ZC_MSG_DATA;
-    ctx->lat_t0 = zc_stats_sample_begin(&ctx->provctx->stats);
+    ctx->lat_t0 = zc_stats_sample_begin(&ctx->provctx->stats, &ctx->lat_countdown);
     return 1;
 }
 
@@ -419,7 +419,9 @@ static int zc_aead_finish(zc_aead_ctx *ctx)
         ZC_CTX_RAISE(ctx, ZC_R_TAG_MISMATCH, "%s", zc_alg_name(ctx->kind->alg));
         goto err;
     }
-    zc_stats_count_op(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg);
+    zc_stats_count_op_bytes(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg,
+                            ctx->bytes_unreported);
+    ctx->bytes_unreported = 0;
     if (ctx->lat_t0 != 0)
         zc_stats_sample_end(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg,
                             ctx->data_len, ctx->lat_t0);
@@ -472,7 +474,7 @@ int zc_aead_oneshot(zc_aead_ctx *ctx, const unsigned char *nonce, size_t noncele
 {
     const zc_aead_ops *ops = ctx->ops;
     unsigned char computed[ZC_TAG_LEN];
-    uint64_t t0 = zc_stats_sample_begin(&ctx->provctx->stats);
+    uint64_t t0 = zc_stats_sample_begin(&ctx->provctx->stats, &ctx->lat_countdown);
     int ok = 0;
 
     /* The inline one-shot path is faster, except where offloading pays. */
@@ -505,8 +507,7 @@ int zc_aead_oneshot(zc_aead_ctx *ctx, const unsigned char *nonce, size_t noncele
         ZC_CTX_RAISE(ctx, ZC_R_TAG_MISMATCH, "%s TLS record", zc_alg_name(ctx->kind->alg));
         goto err;
     }
-    zc_stats_count_op(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg);
-    zc_stats_count_bytes(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg, len);
+    zc_stats_count_op_bytes(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg, len);
     if (t0 != 0)
         zc_stats_sample_end(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg, len, t0);
     ok = 1;

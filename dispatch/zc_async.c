@@ -68,8 +68,9 @@ struct zc_async {
     struct {
         _Atomic unsigned long long offloaded, inline_small, inline_urgent,
             inline_nojob, inline_busy, timeouts, cancels, wakeups, helped,
-            queue_depth_max;
+            queue_depth_max, retries, retry_giveups;
     } st;
+    _Atomic long refuse;            /* test hook: submits still to refuse */
 };
 
 /* ------------------------------------------------------------ per thread */
@@ -235,6 +236,8 @@ void zc_async_config_defaults(zc_async_config *cfg)
     cfg->batch_timeout_us = 0;
     cfg->op_timeout_us = 100000;
     cfg->offload_threads = 1;
+    cfg->retry_max = 2;
+    cfg->retry_backoff_us = 5;
 }
 
 zc_async *zc_async_new(const zc_async_config *cfg)
@@ -409,6 +412,44 @@ static inline void zc_async_count_inline(_Atomic unsigned long long *c)
                           memory_order_relaxed);
 }
 
+/* The test hook's refusals, then the engine's. */
+static int zc_async_try_submit(zc_async *as, zc_engine *e, zc_request *r)
+{
+    long left = atomic_load_explicit(&as->refuse, memory_order_relaxed);
+
+    while (left > 0)
+        if (atomic_compare_exchange_weak_explicit(&as->refuse, &left, left - 1,
+                                                  memory_order_relaxed, memory_order_relaxed))
+            return 0;
+    return as->eops->submit(e, r);
+}
+
+/*
+ * A refused submit (the queue is full for now) is retried retry_max times,
+ * waiting retry_backoff_us, then twice that, ... in between: a full queue
+ * drains in microseconds, and offloading beats doing the work here. The
+ * wait spins (an ASYNC job must not sleep its thread for long); it is
+ * bounded by retry_backoff_us * (2^retry_max - 1).
+ */
+static int zc_async_submit(zc_async *as, zc_engine *e, zc_request *r)
+{
+    uint64_t wait_ns = (uint64_t)as->cfg.retry_backoff_us * 1000;
+
+    for (unsigned attempt = 0;; attempt++, wait_ns *= 2) {
+        uint64_t until;
+
+        if (zc_async_try_submit(as, e, r))
+            return 1;
+        if (attempt >= as->cfg.retry_max || !as->eops->healthy(e)) {
+            atomic_fetch_add_explicit(&as->st.retry_giveups, 1, memory_order_relaxed);
+            return 0;
+        }
+        atomic_fetch_add_explicit(&as->st.retries, 1, memory_order_relaxed);
+        for (until = zc_now_ns() + wait_ns; zc_now_ns() < until;)
+            ;
+    }
+}
+
 int zc_async_msg_update(zc_async *as, zc_async_slot *slot,
                         const zc_aead_ops *ops, const void *key_state,
                         void *msg_state, unsigned char *out,
@@ -460,7 +501,7 @@ int zc_async_msg_update(zc_async *as, zc_async_slot *slot,
     r->callback = cb;
     r->callback_arg = cb_arg;
     atomic_store_explicit(&r->owner, (const void *)wctx, memory_order_relaxed);
-    if (!as->eops->submit(e, r)) {
+    if (!zc_async_submit(as, e, r)) {
         zc_request_abort(r);
         atomic_fetch_add_explicit(&as->st.inline_busy, 1, memory_order_relaxed);
         return zc_async_inline(ops, key_state, msg_state, out, in, len, enc);
@@ -564,6 +605,8 @@ void zc_async_get_stats(const zc_async *as, zc_async_stats *out)
     for (int b = 0; b < ZC_ENGINE_BATCH_BUCKETS; b++)
         out->batch_size[b] = es.batch_size[b];
     out->queue_depth_max = atomic_load(&m->st.queue_depth_max);
+    out->retries = atomic_load(&m->st.retries);
+    out->retry_giveups = atomic_load(&m->st.retry_giveups);
     out->offloaded = atomic_load(&m->st.offloaded);
     out->inline_small = atomic_load(&m->st.inline_small);
     out->inline_urgent = atomic_load(&m->st.inline_urgent);
@@ -582,6 +625,10 @@ void zc_async_test_stall(zc_async *as, int stalled)
 {
     zc_engine *e;
 
+    if (stalled < 0) {
+        atomic_store(&as->refuse, -(long)stalled);
+        return;
+    }
     pthread_mutex_lock(&as->lock);
     as->stalled = stalled;
     if ((e = atomic_load(&as->engine)) != NULL)

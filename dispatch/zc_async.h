@@ -18,6 +18,8 @@ typedef struct zc_async_config {
     unsigned batch_timeout_us;  /* config "batch_timeout_us" */
     unsigned op_timeout_us;     /* config "op_timeout_us" */
     unsigned offload_threads;   /* config "offload_threads" */
+    unsigned retry_max;         /* config "retry_max": submits retried before inline */
+    unsigned retry_backoff_us;  /* config "retry_backoff_us": first wait, doubled each time */
 } zc_async_config;
 
 /* Defaults (measured; see README "Async"). */
@@ -74,13 +76,16 @@ typedef struct zc_async_stats {
     unsigned long long offloaded, inline_small, inline_urgent, inline_nojob,
         inline_busy, timeouts, cancels, batches, wakeups, helped,
         engine_completed, breaker_trips;
+    unsigned long long retries, retry_giveups;  /* refused submits retried / sent inline */
     unsigned long long breaker_open;        /* 1 now: work runs inline */
     unsigned long long queue_depth, queue_depth_max;
     unsigned long long batch_size[9];       /* log2 buckets: 1, 2, 3-4, ..., 129+ */
 } zc_async_stats;
 void zc_async_get_stats(const zc_async *as, zc_async_stats *out);
 
-/* Test hook: while set, engine threads take no work (simulates a stall). */
+/* Test hook: while stalled > 0, engine threads take no work (simulates a
+ * stall); stalled < 0 makes the engine refuse the next -stalled submits (a
+ * transient failure, as a full queue). */
 void zc_async_test_stall(zc_async *as, int stalled);
 
 #endif

@@ -50,7 +50,8 @@ typedef struct zc_live_shard {
 typedef struct zc_live_async {
     uint64_t offloaded, inline_small, inline_urgent, inline_nojob, inline_busy,
         timeouts, cancels, batches, wakeups, helped, engine_completed,
-        breaker_trips, breaker_open, queue_depth, queue_depth_max;
+        breaker_trips, breaker_open, queue_depth, queue_depth_max, retries,
+        retry_giveups;
     uint64_t batch_size[ZC_LIVE_BATCH_BUCKETS];
 } zc_live_async;
 

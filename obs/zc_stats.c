@@ -23,11 +23,10 @@
 #include "zc_stats.h"
 #include "zc_audit.h"
 
-__thread zc_stats_tls zc_stats_tls_cur;
+__thread zc_stats_thread zc_stats_th ZC_TLS_IE;
 /* Threads using a few provider instances in turn keep their shards. */
 #define ZC_STATS_TLS_SPARE 3
 static __thread zc_stats_tls zc_stats_tls_spare[ZC_STATS_TLS_SPARE];
-__thread unsigned zc_stats_tls_countdown = 1;   /* a thread's first message is sampled */
 uint64_t zc_stats_gen = 1;
 
 /* Guards segment creation and teardown (never taken on the hot path). */
@@ -200,7 +199,7 @@ zc_live_shard *zc_stats_shard_slow(zc_stats *s, int *excl)
 {
     uint64_t gen = __atomic_load_n(&zc_stats_gen, __ATOMIC_RELAXED);
     zc_stats_tls got = { s->id, gen, &zc_stats_sink, 0 };
-    zc_stats_tls *cur = &zc_stats_tls_cur;
+    zc_stats_tls *cur = &zc_stats_th.cur;
     int i;
 
     for (i = 0; i < ZC_STATS_TLS_SPARE; i++) {
@@ -235,10 +234,23 @@ void zc_stats_count_tag_failure(zc_stats *s, zc_backend_id be, zc_alg alg)
     zc_audit_tag_failure(zc_alg_name(alg));
 }
 
-uint64_t zc_stats_sample_start(const zc_stats *s)
+uint64_t zc_stats_sample_start(const zc_stats *s, unsigned *countdown)
 {
-    zc_stats_tls_countdown = s->opts.sample_every != 0 ? s->opts.sample_every : ~0u;
-    return s->opts.sample_every != 0 ? zc_stats_now_ns() : 0;
+    unsigned every = s->opts.sample_every;
+
+    if (every == 0) {
+        *countdown = ~0u;
+        return 0;
+    }
+    /* A fresh ctx starts at a point of the cycle its address picks, so the
+     * first records of short connections are not all sampled. */
+    if (*countdown == 0 && every > 1) {
+        *countdown = 1 + (unsigned)(((uintptr_t)countdown >> 6) % every);
+        if (*countdown > 1)
+            return 0;
+    }
+    *countdown = every;
+    return zc_stats_now_ns();
 }
 
 void zc_stats_sample_end(zc_stats *s, zc_backend_id be, zc_alg alg, uint64_t len,
@@ -253,8 +265,10 @@ void zc_stats_sample_end(zc_stats *s, zc_backend_id be, zc_alg alg, uint64_t len
     zc_stats_add(&h->bucket[zc_live_bucket(ns)], 1, excl);
     zc_stats_add(&h->sum_ns, ns, excl);
     zc_stats_add(&h->count, 1, excl);
-    /* The async snapshot rides on the samples: no timer thread needed. */
-    if (s->async_read != NULL && sh != &zc_stats_sink && s->seg != NULL) {
+    /* The async snapshot rides on the samples (no timer thread needed), on
+     * a few of them: reading it costs more than the sample itself. */
+    if ((zc_stats_th.samples++ & 15) == 0 && s->async_read != NULL && sh != &zc_stats_sink
+        && s->seg != NULL) {
         zc_live_async a;
 
         s->async_read(s->async_arg, &a);
@@ -350,7 +364,8 @@ size_t zc_stats_to_json(zc_stats *s, const char *active_backend,
                         "\"timeouts\":%llu,\"cancels\":%llu,\"batches\":%llu,"
                         "\"wakeups\":%llu,\"helped\":%llu,\"engine_completed\":%llu,"
                         "\"breaker_trips\":%llu,\"breaker_open\":%llu,"
-                        "\"queue_depth\":%llu,\"queue_depth_max\":%llu}",
+                        "\"queue_depth\":%llu,\"queue_depth_max\":%llu,\"retries\":%llu,"
+                        "\"retry_giveups\":%llu}",
                         (unsigned long long)a.offloaded, (unsigned long long)a.inline_small,
                         (unsigned long long)a.inline_urgent,
                         (unsigned long long)a.inline_nojob, (unsigned long long)a.inline_busy,
@@ -360,7 +375,8 @@ size_t zc_stats_to_json(zc_stats *s, const char *active_backend,
                         (unsigned long long)a.breaker_trips,
                         (unsigned long long)a.breaker_open,
                         (unsigned long long)a.queue_depth,
-                        (unsigned long long)a.queue_depth_max);
+                        (unsigned long long)a.queue_depth_max,
+                        (unsigned long long)a.retries, (unsigned long long)a.retry_giveups);
     }
     pos = zc_append(buf, bufsize, pos, "}\n");
     return pos;

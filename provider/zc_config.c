@@ -21,6 +21,8 @@ static const char *const zc_config_names[ZC_CONF_COUNT] = {
     [ZC_CONF_LIVE_STATS_MODE] = "live_stats_mode",
     [ZC_CONF_LATENCY_SAMPLE] = "latency_sample",
     [ZC_CONF_AUDIT_LOG] = "audit_log",
+    [ZC_CONF_RETRY_MAX] = "retry_max",
+    [ZC_CONF_RETRY_BACKOFF_US] = "retry_backoff_us",
 };
 
 /* Bounds for the numeric keys: generous, but each rules out nonsense. */
@@ -34,6 +36,9 @@ static const struct {
     { ZC_CONF_OP_TIMEOUT_US, 100, 60000000 },
     { ZC_CONF_OFFLOAD_THREADS, 1, 64 },
     { ZC_CONF_LATENCY_SAMPLE, 0, 1u << 30 },
+    /* The longest wait is retry_backoff_us * (2^retry_max - 1): 10 ms * 255. */
+    { ZC_CONF_RETRY_MAX, 0, 8 },
+    { ZC_CONF_RETRY_BACKOFF_US, 0, 10000 },
 };
 
 const char *zc_config_key_name(zc_config_key key)
@@ -166,6 +171,8 @@ static int zc_config_parse_async(const OSSL_CORE_HANDLE *handle, char *const *va
     ZC_CONF_UINT(ZC_CONF_BATCH_TIMEOUT_US, batch_timeout_us)
     ZC_CONF_UINT(ZC_CONF_OP_TIMEOUT_US, op_timeout_us)
     ZC_CONF_UINT(ZC_CONF_OFFLOAD_THREADS, offload_threads)
+    ZC_CONF_UINT(ZC_CONF_RETRY_MAX, retry_max)
+    ZC_CONF_UINT(ZC_CONF_RETRY_BACKOFF_US, retry_backoff_us)
 #undef ZC_CONF_UINT
     return 1;
 }
@@ -204,7 +211,7 @@ static int zc_config_parse_live(const OSSL_CORE_HANDLE *handle, char *const *val
 
     cfg->live.live = 1;
     cfg->live.mode = 0600;
-    cfg->live.sample_every = 64;
+    cfg->live.sample_every = 128;
     if (values[ZC_CONF_LIVE_STATS] != NULL
         && !zc_config_parse_bool(handle, ZC_CONF_LIVE_STATS, values[ZC_CONF_LIVE_STATS],
                                  &cfg->live.live))

@@ -27,6 +27,8 @@ typedef enum zc_config_key {
     ZC_CONF_LIVE_STATS_MODE,
     ZC_CONF_LATENCY_SAMPLE,
     ZC_CONF_AUDIT_LOG,
+    ZC_CONF_RETRY_MAX,
+    ZC_CONF_RETRY_BACKOFF_US,
     ZC_CONF_COUNT
 } zc_config_key;
 

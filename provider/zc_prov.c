@@ -311,7 +311,8 @@ static void zc_prov_async_read(const void *arg, zc_live_async *out)
         .batches = a.batches, .wakeups = a.wakeups, .helped = a.helped,
         .engine_completed = a.engine_completed, .breaker_trips = a.breaker_trips,
         .breaker_open = a.breaker_open, .queue_depth = a.queue_depth,
-        .queue_depth_max = a.queue_depth_max,
+        .queue_depth_max = a.queue_depth_max, .retries = a.retries,
+        .retry_giveups = a.retry_giveups,
     };
     for (unsigned b = 0; b < ZC_LIVE_BATCH_BUCKETS; b++)
         out->batch_size[b] = a.batch_size[b];

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <openssl/crypto.h>
 #include "zc_engine.h"
+#include "zc_audit.h"
 
 #define ZC_ENGINE_MAX_THREADS 64
 #define ZC_BATCH_CAP          64
@@ -215,6 +216,9 @@ static void zc_engine_expire_scan(zc_engine *e)
         if (atomic_fetch_add(&e->expired_in_a_row, 1) + 1 == ZC_BREAKER_TRIP) {
             atomic_store(&e->breaker_until_ns, zc_now_ns() + ZC_BREAKER_OPEN_NS);
             atomic_fetch_add_explicit(&e->st.breaker_trips, 1, memory_order_relaxed);
+            zc_audit_event("circuit breaker", "opened after %d offloaded requests in a row "
+                           "missed op_timeout_us: work runs inline for %d ms", ZC_BREAKER_TRIP,
+                           ZC_BREAKER_OPEN_NS / 1000000);
         }
         if (cb != NULL) {
             cb(cb_arg);

@@ -121,6 +121,12 @@ copy_tree() {
     local dst=$root$build
     [ "${1:-}" = keep ] || rm -rf "$dst"
     mkdir -p "$dst"
+    # A kept copy loses the files the tree no longer has (a moved header
+    # left behind would shadow its new place on the include path).
+    if [ -f "$dst/.zc-files" ]; then
+        comm -23 <(sort "$dst/.zc-files") <(zc_source_files "$src" | tr '\0' '\n' | sort) \
+            | while IFS= read -r f; do rm -f "$dst/$f"; done
+    fi
     zc_source_files "$src" | (cd "$src" && tar -c --null -T - -f -) | tar -x -C "$dst"
     zc_source_files "$src" | tr '\0' '\n' > "$dst/.zc-files"
 }

@@ -465,6 +465,47 @@ START_TEST(test_async_timeout)
 }
 END_TEST
 
+/* The engine's fault hook refuses submits (a transient failure, as a full
+ * queue): with retries each refused one is retried after a backoff and
+ * still offloaded; with none left it runs inline. Output always right. */
+START_TEST(test_async_retry_backoff)
+{
+    static const struct { const char *cfg; int refuse; } run[] = {
+        { "retry_max = 3\nretry_backoff_us = 2\n", 1 },
+        { "retry_max = 0\n", 1000000 },
+    };
+
+    for (int k = 0; k < 2; k++) {
+        OSSL_LIB_CTX *lc = zc_async_libctx(zc_backend_of(_i), run[k].cfg);
+        zc_work w = { lc, 2, NULL };
+        zc_job jobs[4] = { 0 };
+        const char *err;
+
+        ck_assert_ptr_nonnull(lc);
+        zc_stall(lc, -run[k].refuse);
+        zc_jobs_init(jobs, 4, zc_job_messages, &w);
+        err = zc_jobs_run(jobs, 4, 0, 60000);
+        ck_assert_msg(err == NULL, "%s", err);
+        for (int i = 0; i < 4; i++)
+            ck_assert_msg(jobs[i].failures == 0, "job %d: %d wrong messages", i, jobs[i].failures);
+        if (k == 0) {
+            ck_assert_uint_ge(zc_util_async_stat(lc, "retries"), 1);
+            ck_assert_uint_eq(zc_util_async_stat(lc, "retry_giveups"), 0);
+            ck_assert_uint_gt(zc_util_async_stat(lc, "offloaded"), 0);
+        } else {
+            ck_assert_uint_eq(zc_util_async_stat(lc, "retries"), 0);
+            ck_assert_uint_gt(zc_util_async_stat(lc, "retry_giveups"), 0);
+            ck_assert_uint_eq(zc_util_async_stat(lc, "offloaded"), 0);
+            ck_assert_uint_ge(zc_util_async_stat(lc, "inline_busy"),
+                              zc_util_async_stat(lc, "retry_giveups"));
+        }
+        zc_stall(lc, 0);
+        zc_jobs_free(jobs, 4);
+        OSSL_LIB_CTX_free(lc);
+    }
+}
+END_TEST
+
 typedef struct zc_flight {
     OSSL_LIB_CTX *lc;
     EVP_CIPHER_CTX *ctx;
@@ -794,6 +835,7 @@ int main(void)
     tcase_add_loop_test(tc, test_async_matches_sync, 0, (int)zc_nbackends);
     tcase_add_loop_test(tc, test_async_callback_mode, 0, (int)zc_nbackends);
     tcase_add_loop_test(tc, test_async_timeout, 0, (int)zc_nbackends);
+    tcase_add_loop_test(tc, test_async_retry_backoff, 0, (int)zc_nbackends);
     tcase_add_loop_test(tc, test_async_free_in_flight, 0, (int)zc_nbackends);
     tcase_add_loop_test(tc, test_async_inline_paths, 0, (int)zc_nbackends);
     tcase_add_loop_test(tc, test_async_threads, 0, (int)zc_nbackends);

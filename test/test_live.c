@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 #include "zc_core_util.h"
 #include "zc_live.h"
+#include "zc_audit.h"
 
 static char zc_dir[512];
 
@@ -240,6 +241,46 @@ START_TEST(test_live_reader_hostile)
 }
 END_TEST
 
+static int zc_count_lines(const char *path, const char *needle)
+{
+    char line[1024];
+    int n = 0;
+    FILE *f = fopen(path, "r");
+
+    if (f == NULL)
+        return -1;
+    while (fgets(line, sizeof(line), f) != NULL)
+        n += needle == NULL || strstr(line, needle) != NULL;
+    fclose(f);
+    return n;
+}
+
+/* A flood of events writes ZC_AUDIT_BURST lines per interval, never more;
+ * off writes nothing. (The audit code itself, linked into this test.) */
+START_TEST(test_audit_rate_limit)
+{
+    char path[600];
+    int n;
+
+    snprintf(path, sizeof(path), "%s/audit.log", zc_dir);
+    ck_assert_int_eq(zc_audit_configure(ZC_AUDIT_FILE, path), 1);
+    for (int k = 0; k < 1000; k++)
+        zc_audit_event("test", "event %d\nwith a newline", k);
+    n = zc_count_lines(path, NULL);
+    /* A run that straddles an interval boundary gets a second burst and
+     * the count of what the first suppressed. */
+    ck_assert_msg(n == (int)ZC_AUDIT_BURST || (n > (int)ZC_AUDIT_BURST && n <= 2 * (int)ZC_AUDIT_BURST + 1),
+                  "%d lines", n);
+    ck_assert_int_eq(zc_count_lines(path, "zcrypto["), n);
+    ck_assert_int_eq(zc_count_lines(path, "event 0 with a newline"), 1);
+    ck_assert_int_eq(zc_audit_configure(ZC_AUDIT_OFF, NULL), 1);
+    zc_audit_event("test", "not written");
+    ck_assert_int_eq(zc_count_lines(path, "not written"), 0);
+    ck_assert_int_eq(zc_audit_configure(ZC_AUDIT_FILE, "/nonexistent/dir/audit.log"), 0);
+    unlink(path);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s;
@@ -257,6 +298,7 @@ int main(void)
     tcase_add_loop_test(tc, test_live_threads_sum, 0, (int)zc_nbackends);
     tcase_add_loop_test(tc, test_live_private, 0, (int)zc_nbackends);
     tcase_add_loop_test(tc, test_live_reader_hostile, 0, (int)zc_nbackends);
+    tcase_add_test(tc, test_audit_rate_limit);
     suite_add_tcase(s, tc);
     tc = tcase_create("fork");
     tcase_set_tags(tc, "fork");

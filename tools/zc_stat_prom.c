@@ -238,6 +238,12 @@ void zc_stat_prometheus(FILE *f, const zc_stat_set *s)
     zc_prom_async(f, s, "zcrypto_async_helped_total", "counter",
                   "Batches run by a waiting caller instead of an engine thread.",
                   ZC_AS(helped), NULL);
+    zc_prom_async(f, s, "zcrypto_async_retries_total", "counter",
+                  "Refused submits retried after a backoff (retry_max, retry_backoff_us).",
+                  ZC_AS(retries), NULL);
+    zc_prom_async(f, s, "zcrypto_async_retry_giveups_total", "counter",
+                  "Submits still refused after retry_max retries: run inline.",
+                  ZC_AS(retry_giveups), NULL);
     zc_prom_async(f, s, "zcrypto_async_breaker_trips_total", "counter",
                   "Times the circuit breaker opened.", ZC_AS(breaker_trips), NULL);
     zc_prom_async(f, s, "zcrypto_async_breaker_open", "gauge",
