@@ -47,4 +47,10 @@ if ! timeout 900 qemu-aarch64 -cpu max test/test_poly1305 >"$out/poly1305.log" 2
     tail -20 "$out/poly1305.log"; rc=1
 fi
 grep -E "^poly1305 implementations|^[0-9]+%: Checks" "$out/poly1305.log" || true
+# GCM IV lengths 1..4097 on neon and portable against the reference GCM.
+echo "== aarch64: test_gcm_iv under qemu-aarch64"
+if ! timeout 900 qemu-aarch64 -cpu max test/test_gcm_iv >"$out/gcm_iv.log" 2>&1; then
+    tail -20 "$out/gcm_iv.log"; rc=1
+fi
+grep -E "^backends under test|^[0-9]+%: Checks" "$out/gcm_iv.log" || true
 exit $rc
