@@ -18,6 +18,8 @@ zc_side_build "$out" --host=$host --enable-werror PKG_CONFIG=pkg-config \
 grep -q "neon: yes" "$out/configure.out" || { echo "aarch64: neon backend not configured"; exit 1; }
 cd "$out/src"
 file .libs/zcrypto.so | grep -q "ARM aarch64" || { echo "aarch64: not an arm64 module"; exit 1; }
+# The cross-built module's BTI/PAC notes, RELRO, canary, exports.
+bash "$src/test/test_hardening.sh" .libs/zcrypto.so || exit 1
 
 # Left to the native run: the fork case (qemu-user 7.2 aborts when a
 # process that has threads forks: its own assertion, cpu == current_cpu) and
