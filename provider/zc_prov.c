@@ -16,6 +16,7 @@
 #include "zc_ciphers.h"
 #include "zc_cpu.h"
 #include "zc_serve.h"
+#include "zc_seed.h"
 
 #define ZC_PARAM_BACKEND  "zcrypto-backend"
 #define ZC_PARAM_BACKENDS "zcrypto-backends"
@@ -141,6 +142,8 @@ static const OSSL_ALGORITHM *zc_prov_query(void *vprovctx, int operation_id,
     zc_provctx *provctx = vprovctx;
 
     *no_cache = 0;
+    if (operation_id == OSSL_OP_RAND)
+        return zc_seed_algorithms();
     return operation_id == OSSL_OP_CIPHER ? provctx->algs : NULL;
 }
 
@@ -317,6 +320,8 @@ static void zc_prov_buildinfo(zc_provctx *provctx, const char *skipped)
                        nleft++ ? ", " : "; left to the default provider: ",
                        zc_alg_name((zc_alg)alg), provctx->left_why[alg]);
     }
+    zc_prov_append(provctx->buildinfo, sizeof(provctx->buildinfo), &pos, "; seed source: %s",
+                   provctx->stats.seed_offered ? "RDSEED" : "none (no RDSEED on this CPU)");
     zc_prov_append(provctx->buildinfo, sizeof(provctx->buildinfo), &pos,
                    "; built against %s, running on %s", OPENSSL_VERSION_TEXT,
                    OpenSSL_version(OPENSSL_VERSION));
@@ -352,6 +357,7 @@ ZC_EXPORT int OSSL_provider_init(const OSSL_CORE_HANDLE *handle,
         goto err;
     }
     provctx->stats.async = provctx->async;
+    provctx->stats.seed_offered = zc_seed_algorithms() != NULL;
     zc_prov_decide_serving(provctx);
     zc_prov_buildinfo(provctx, skipped);
     *out = zc_prov_dispatch;

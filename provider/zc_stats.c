@@ -75,6 +75,17 @@ size_t zc_stats_to_json(const zc_stats *s, const char *active_backend,
     pos = zc_append(buf, bufsize, pos, "]");
     if (s->policy_json != NULL)
         pos = zc_append(buf, bufsize, pos, ",%s", s->policy_json);
+    pos = zc_append(buf, bufsize, pos,
+                    ",\"seed\":{\"alg\":\"RDSEED\",\"offered\":%s,\"requests\":%llu,"
+                    "\"bytes\":%llu,\"retries\":%llu,\"exhausted\":%llu,"
+                    "\"rct_failures\":%llu,\"apt_failures\":%llu}",
+                    s->seed_offered ? "true" : "false",
+                    (unsigned long long)__atomic_load_n(&s->seed.requests, __ATOMIC_RELAXED),
+                    (unsigned long long)__atomic_load_n(&s->seed.bytes, __ATOMIC_RELAXED),
+                    (unsigned long long)__atomic_load_n(&s->seed.retries, __ATOMIC_RELAXED),
+                    (unsigned long long)__atomic_load_n(&s->seed.exhausted, __ATOMIC_RELAXED),
+                    (unsigned long long)__atomic_load_n(&s->seed.rct_failures, __ATOMIC_RELAXED),
+                    (unsigned long long)__atomic_load_n(&s->seed.apt_failures, __ATOMIC_RELAXED));
     if (s->async != NULL) {
         zc_async_stats a;
 

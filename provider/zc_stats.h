@@ -19,8 +19,20 @@ typedef struct zc_stat_cell {
     uint64_t key_setups;    /* key expansions: re-keying with the same key adds none */
 } zc_stat_cell;
 
+/* The RDSEED seed source (provider/zc_seed.c). */
+typedef struct zc_seed_stats {
+    uint64_t requests;      /* seeds or generate calls served */
+    uint64_t bytes;         /* bytes handed out */
+    uint64_t retries;       /* RDSEED attempts that returned no data */
+    uint64_t exhausted;     /* requests refused: retries ran out */
+    uint64_t rct_failures;  /* SP 800-90B repetition count test */
+    uint64_t apt_failures;  /* SP 800-90B adaptive proportion test */
+} zc_seed_stats;
+
 typedef struct zc_stats {
     zc_stat_cell cell[ZC_BACKEND_COUNT][ZC_ALG_COUNT];
+    zc_seed_stats seed;
+    int seed_offered;       /* RDSEED registered (the CPU has it) */
     const zc_async *async;  /* its counters are reported too (may be NULL) */
     const char *policy_json; /* JSON members saying what is served and why (may be NULL) */
 } zc_stats;
