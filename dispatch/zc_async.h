@@ -74,6 +74,8 @@ typedef struct zc_async_stats {
     unsigned long long offloaded, inline_small, inline_urgent, inline_nojob,
         inline_busy, timeouts, cancels, batches, wakeups, helped,
         engine_completed, breaker_trips;
+    /* ZC_TEST_ASYNC_FAULTS only (qat/zc_engine.h). */
+    unsigned long long injected_stalls, injected_slow, injected_fails;
 } zc_async_stats;
 void zc_async_get_stats(const zc_async *as, zc_async_stats *out);
 

@@ -95,10 +95,12 @@ size_t zc_stats_to_json(const zc_stats *s, const char *active_backend,
                         "\"inline_urgent\":%llu,\"inline_nojob\":%llu,\"inline_busy\":%llu,"
                         "\"timeouts\":%llu,\"cancels\":%llu,\"batches\":%llu,"
                         "\"wakeups\":%llu,\"helped\":%llu,\"engine_completed\":%llu,"
-                        "\"breaker_trips\":%llu}",
+                        "\"breaker_trips\":%llu,\"injected_stalls\":%llu,"
+                        "\"injected_slow\":%llu,\"injected_fails\":%llu}",
                         a.offloaded, a.inline_small, a.inline_urgent, a.inline_nojob,
                         a.inline_busy, a.timeouts, a.cancels, a.batches, a.wakeups,
-                        a.helped, a.engine_completed, a.breaker_trips);
+                        a.helped, a.engine_completed, a.breaker_trips, a.injected_stalls,
+                        a.injected_slow, a.injected_fails);
     }
     pos = zc_append(buf, bufsize, pos, "}\n");
     return pos;
