@@ -14,24 +14,10 @@ pass=0 fail=0
 ok() { pass=$((pass + 1)); echo "PASS: $*"; }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 
-cat > "$tmp/rand.cnf" <<CNF
-openssl_conf = init
-[init]
-providers = prov
-random = rnd
-[prov]
-default = dflt
-zcrypto = zc
-[dflt]
-activate = 1
-[zc]
-module = $ZC_MODULE_DIR/zcrypto.so
-activate = 1
-stats_file = $tmp/stats-%p.json
-[rnd]
-seed = RDSEED
-seed_properties = provider=zcrypto
-CNF
+. "$ZC_SRCDIR/test/zc_test_lib.sh"
+# zcrypto loaded (not preferred for ciphers), plus the [random] section.
+{ zc_cnf auto "$tmp/stats" load-only | sed '/^providers = prov$/a random = rnd'
+  printf '[rnd]\nseed = RDSEED\nseed_properties = provider=zcrypto\n'; } > "$tmp/rand.cnf"
 
 # A counter of the "seed" object summed over the stats files of the run.
 seed_stat() {
