@@ -55,4 +55,10 @@ if ! timeout 900 qemu-aarch64 -cpu max test/test_gcm_iv >"$out/gcm_iv.log" 2>&1;
     tail -20 "$out/gcm_iv.log"; rc=1
 fi
 grep -E "^backends under test|^[0-9]+%: Checks" "$out/gcm_iv.log" || true
+# The SP 800-90B tests, and no RDSEED seed source on ARM.
+echo "== aarch64: test_health under qemu-aarch64"
+if ! timeout 900 qemu-aarch64 -cpu max test/test_health >"$out/health.log" 2>&1; then
+    tail -20 "$out/health.log"; rc=1
+fi
+grep -E "^[0-9]+%: Checks" "$out/health.log" || true
 exit $rc
