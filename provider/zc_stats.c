@@ -76,7 +76,7 @@ size_t zc_stats_to_json(const zc_stats *s, const char *active_backend,
     if (s->policy_json != NULL)
         pos = zc_append(buf, bufsize, pos, ",%s", s->policy_json);
     pos = zc_append(buf, bufsize, pos,
-                    ",\"seed\":{\"alg\":\"RDSEED\",\"offered\":%s,\"requests\":%llu,"
+                    ",\"seed\":{\"source\":\"RDSEED\",\"offered\":%s,\"requests\":%llu,"
                     "\"bytes\":%llu,\"retries\":%llu,\"exhausted\":%llu,"
                     "\"rct_failures\":%llu,\"apt_failures\":%llu}",
                     s->seed_offered ? "true" : "false",
