@@ -42,7 +42,7 @@ nginx_pkg() {
 
 need_pkgs() {
     local pkgs=(build-essential autoconf automake libtool pkg-config libssl-dev openssl
-                check libjson-c-dev curl gnuplot-nox python3 file $(nginx_pkg))
+                check libjson-c-dev curl gnuplot-nox python3 file wrk $(nginx_pkg))
     [ "$(dpkg --print-architecture)" = amd64 ] && pkgs+=(libipsec-mb-dev)
     apt_install_missing "${pkgs[@]}"
 }
@@ -137,6 +137,10 @@ test|test-native)
     rc=0
     make check -j1 || rc=$?
     [ "$rc" -ne 0 ] && [ -f test-suite.log ] && cat test-suite.log
+    # nginx + curl + wrk and s_server -async with injected engine faults
+    # (test/soak.sh; 10 minutes by default, 60 s here).
+    echo "== soak with faults (${ZC_SOAK_SECONDS:-60} s)"
+    ZC_SOAK_SECONDS=${ZC_SOAK_SECONDS:-60} bash test/soak.sh || rc=1
     # Then the same suites under AddressSanitizer, and cross-built for
     # aarch64 under qemu (neon and portable paths).
     echo "== ASan build"

@@ -13,7 +13,12 @@
 #include "zc_provider.h"
 #include "zc_async.h"
 
-#define ZC_GCM_IV_MAX      128  /* as the default provider: 1024-bit IVs */
+/* GCM IVs up to this length live in the context; longer ones (GCM allows
+ * up to 2^64 - 1 bits, the default provider stops at 1024) on the heap. */
+#define ZC_GCM_IV_INLINE   128
+/* Past this the IV's bit length (ivlen * 8, hashed into J0) would not fit
+ * 64 bits; no caller gets near it, it only keeps the arithmetic exact. */
+#define ZC_GCM_IV_MAX      (SIZE_MAX / 16)
 #define ZC_CHACHA_IV_LEN   12
 #define ZC_AAD_INLINE      64   /* TLS AAD is 5 or 13 bytes: never allocates */
 #define ZC_TLS_AAD_LEN     13
@@ -56,8 +61,11 @@ typedef struct zc_aead_ctx {
     const zc_aead_ops *ops;
 
     unsigned char key[32];          /* raw key: detects re-init with the same key */
-    unsigned char iv[ZC_GCM_IV_MAX];    /* configured IV (GCM: advanced by IV gen) */
-    unsigned char msg_iv[ZC_GCM_IV_MAX];/* the IV/nonce the current message uses */
+    /* Both IVs are read through zc_aead_iv() / zc_aead_msg_iv(). */
+    unsigned char iv_inline[ZC_GCM_IV_INLINE];    /* configured IV (GCM: advanced by IV gen) */
+    unsigned char msg_iv_inline[ZC_GCM_IV_INLINE];/* the IV/nonce the current message uses */
+    unsigned char *iv_heap;         /* ivlen > ZC_GCM_IV_INLINE: iv, then msg_iv */
+    size_t iv_heap_cap;             /* bytes of each of the two halves */
     unsigned char tag[ZC_TAG_LEN];  /* encrypt: computed; decrypt: expected */
     unsigned char tls_aad[ZC_TLS_AAD_LEN];
     unsigned char aad_inline[ZC_AAD_INLINE];
@@ -85,7 +93,20 @@ typedef struct zc_aead_ctx {
     zc_msg_phase phase;
 } zc_aead_ctx;
 
+/* The configured and the message IV: inline unless the IV is longer. */
+static inline unsigned char *zc_aead_iv(zc_aead_ctx *ctx)
+{
+    return ctx->ivlen <= ZC_GCM_IV_INLINE ? ctx->iv_inline : ctx->iv_heap;
+}
+
+static inline unsigned char *zc_aead_msg_iv(zc_aead_ctx *ctx)
+{
+    return ctx->ivlen <= ZC_GCM_IV_INLINE ? ctx->msg_iv_inline : ctx->iv_heap + ctx->iv_heap_cap;
+}
+
 /* zc_aead.c: lifecycle and the message engine. */
+/* Makes room for an IV of ivlen bytes (a no-op up to ZC_GCM_IV_INLINE). */
+int zc_aead_iv_reserve(zc_aead_ctx *ctx, size_t ivlen);
 void *zc_aead_newctx(void *provctx, const zc_aead_kind *kind);
 int zc_aead_key_install(zc_aead_ctx *ctx, const unsigned char *key, size_t keylen);
 int zc_aead_set_iv(zc_aead_ctx *ctx, const unsigned char *iv, size_t ivlen);

@@ -55,6 +55,7 @@ static void zc_aead_release(zc_aead_ctx *ctx)
     /* No engine thread may write into buffers we are about to free. */
     zc_async_cancel(ctx->provctx->async, &ctx->in_flight);
     OPENSSL_free(ctx->aad_heap);
+    OPENSSL_clear_free(ctx->iv_heap, 2 * ctx->iv_heap_cap);
     /* Key copy, round keys, hash key, IVs and tags: wipe the lot. */
     OPENSSL_clear_free(base, sizeof(zc_aead_ctx) + 63);
 }
@@ -110,6 +111,16 @@ void *zc_aead_dupctx(void *vctx)
         }
         dst->aad_cap = src->aad_cap;
     }
+    dst->iv_heap = NULL;
+    dst->iv_heap_cap = 0;
+    if (src->iv_heap != NULL) {
+        if ((dst->iv_heap = OPENSSL_memdup(src->iv_heap, 2 * src->iv_heap_cap)) == NULL) {
+            zc_aead_release(dst);
+            ZC_CTX_RAISE(src, ZC_R_MALLOC_FAILURE, "duplicating a long IV");
+            return NULL;
+        }
+        dst->iv_heap_cap = src->iv_heap_cap;
+    }
     return dst;
 }
 
@@ -133,7 +144,7 @@ static inline void zc_iv_copy(unsigned char *dst, const unsigned char *src, size
 
 void zc_aead_msg_arm(zc_aead_ctx *ctx)
 {
-    zc_iv_copy(ctx->msg_iv, ctx->iv, ctx->ivlen);
+    zc_iv_copy(zc_aead_msg_iv(ctx), zc_aead_iv(ctx), ctx->ivlen);
     ctx->aad_len = 0;
     ctx->data_len = 0;
     ctx->phase = ZC_MSG_READY;
@@ -183,6 +194,27 @@ int zc_aead_key_install(zc_aead_ctx *ctx, const unsigned char *key, size_t keyle
     return 1;
 }
 
+/*
+ * IVs over ZC_GCM_IV_INLINE bytes (valid GCM, beyond the default provider)
+ * get a heap block holding the configured IV and the message's copy. Its
+ * old contents need not survive growing: a new ivlen invalidates the IV.
+ */
+int zc_aead_iv_reserve(zc_aead_ctx *ctx, size_t ivlen)
+{
+    unsigned char *heap;
+
+    if (ivlen <= ZC_GCM_IV_INLINE || ivlen <= ctx->iv_heap_cap)
+        return 1;
+    if ((heap = OPENSSL_zalloc(2 * ivlen)) == NULL) {
+        ZC_CTX_RAISE(ctx, ZC_R_MALLOC_FAILURE, "a %zu-byte IV", ivlen);
+        return 0;
+    }
+    OPENSSL_clear_free(ctx->iv_heap, 2 * ctx->iv_heap_cap);
+    ctx->iv_heap = heap;
+    ctx->iv_heap_cap = ivlen;
+    return 1;
+}
+
 int zc_aead_set_iv(zc_aead_ctx *ctx, const unsigned char *iv, size_t ivlen)
 {
     size_t max = ctx->kind->family == ZC_FAMILY_GCM ? ZC_GCM_IV_MAX : ZC_CHACHA_IV_LEN;
@@ -193,8 +225,10 @@ int zc_aead_set_iv(zc_aead_ctx *ctx, const unsigned char *iv, size_t ivlen)
                      zc_alg_name(ctx->kind->alg), ivlen, min, max);
         return 0;
     }
+    if (!zc_aead_iv_reserve(ctx, ivlen))
+        return 0;
     ctx->ivlen = ivlen;
-    zc_iv_copy(ctx->iv, iv, ivlen);
+    zc_iv_copy(zc_aead_iv(ctx), iv, ivlen);
     ctx->iv_gen_rand = 0;
     ctx->tls_aad_set = 0;
     zc_aead_msg_arm(ctx);
@@ -240,7 +274,7 @@ int zc_aead_iv_materialize(zc_aead_ctx *ctx)
         ZC_CTX_RAISE(ctx, ZC_R_IV_NOT_SET, "%s", zc_alg_name(ctx->kind->alg));
         return 0;
     }
-    if (!zc_aead_rand(ctx, ctx->iv, ctx->ivlen))
+    if (!zc_aead_rand(ctx, zc_aead_iv(ctx), ctx->ivlen))
         return 0;
     ctx->iv_gen_rand = 1;
     zc_aead_msg_arm(ctx);
@@ -311,7 +345,7 @@ static int zc_aead_msg_begin(zc_aead_ctx *ctx, size_t first_len)
 {
     if (ctx->phase == ZC_MSG_DATA)
         return 1;
-    if (!ctx->ops->msg_start(ctx->key_state, ctx->msg_state, ctx->msg_iv, ctx->ivlen,
+    if (!ctx->ops->msg_start(ctx->key_state, ctx->msg_state, zc_aead_msg_iv(ctx), ctx->ivlen,
                              zc_aead_aad_buf(ctx), ctx->aad_len, first_len)) {
         zc_stats_count_error(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg);
         ZC_CTX_RAISE(ctx, ZC_R_BACKEND_FAILURE, "%s message start on backend %s",

@@ -149,8 +149,8 @@ static int zc_get_iv_param(zc_aead_ctx *ctx, OSSL_PARAM *p)
                      p->key, p->data_size, ctx->ivlen);
         return 0;
     }
-    if (!OSSL_PARAM_set_octet_string(p, ctx->iv, ctx->ivlen)
-        && !OSSL_PARAM_set_octet_ptr(p, &ctx->iv, ctx->ivlen))
+    if (!OSSL_PARAM_set_octet_string(p, zc_aead_iv(ctx), ctx->ivlen)
+        && !OSSL_PARAM_set_octet_ptr(p, zc_aead_iv(ctx), ctx->ivlen))
         return ZC_PARAM_FAIL(ctx, p);
     return 1;
 }
@@ -361,6 +361,8 @@ static int zc_set_ivlen_param(zc_aead_ctx *ctx, const OSSL_PARAM *p)
                      zc_alg_name(ctx->kind->alg), sz, min, max);
         return 0;
     }
+    if (!zc_aead_iv_reserve(ctx, sz))
+        return 0;
     if (sz != ctx->ivlen) {
         /* An IV already given no longer fits: it must be set again. */
         if (ctx->phase != ZC_MSG_NO_IV)

@@ -52,9 +52,9 @@ size_t zc_tls_aad_set(zc_aead_ctx *ctx, const unsigned char *aad, size_t len)
             return 0;
         /* RFC 7905: nonce = IV XOR the 64-bit sequence number, which is the
          * AAD's first 8 bytes, left-padded to 12. */
-        memcpy(ctx->msg_iv, ctx->iv, ZC_CHACHA_IV_LEN);
+        memcpy(zc_aead_msg_iv(ctx), zc_aead_iv(ctx), ZC_CHACHA_IV_LEN);
         for (int i = 0; i < 8; i++)
-            ctx->msg_iv[4 + i] ^= aad[i];
+            zc_aead_msg_iv(ctx)[4 + i] ^= aad[i];
         ctx->tls_payload_len = plen;
     }
     ctx->tls_aad_set = 1;
@@ -66,21 +66,21 @@ int zc_tls_iv_fixed_set(zc_aead_ctx *ctx, const unsigned char *iv, size_t len)
     if (ctx->kind->family == ZC_FAMILY_CHACHA_POLY) {
         if (len != ZC_CHACHA_IV_LEN)
             return 0;
-        memcpy(ctx->iv, iv, len);
+        memcpy(zc_aead_iv(ctx), iv, len);
         zc_aead_msg_arm(ctx);
         return 1;
     }
     /* EVP's "restore the whole IV" form passes (size_t)-1. */
     if (len == (size_t)-1) {
-        memcpy(ctx->iv, iv, ctx->ivlen);
+        memcpy(zc_aead_iv(ctx), iv, ctx->ivlen);
     } else {
         /* A fixed field of >= 4 bytes and an invocation field of >= 8. */
         if (len < ZC_TLS_FIXED_IV || len > ctx->ivlen
             || ctx->ivlen - len < ZC_TLS_EXPLICIT_IV)
             return 0;
-        memcpy(ctx->iv, iv, len);
+        memcpy(zc_aead_iv(ctx), iv, len);
         if (ctx->enc) {
-            if (!zc_aead_rand(ctx, ctx->iv + len, ctx->ivlen - len))
+            if (!zc_aead_rand(ctx, zc_aead_iv(ctx) + len, ctx->ivlen - len))
                 return 0;
             ctx->iv_gen_rand = 1;
         }
@@ -107,8 +107,8 @@ int zc_tls_iv_gen(zc_aead_ctx *ctx, unsigned char *out, size_t outlen)
     zc_aead_msg_arm(ctx);
     if (outlen == 0 || outlen > ctx->ivlen)
         outlen = ctx->ivlen;
-    memcpy(out, ctx->iv + ctx->ivlen - outlen, outlen);
-    zc_ctr64_inc(ctx->iv + ctx->ivlen - 8);
+    memcpy(out, zc_aead_iv(ctx) + ctx->ivlen - outlen, outlen);
+    zc_ctr64_inc(zc_aead_iv(ctx) + ctx->ivlen - 8);
     return 1;
 }
 
@@ -122,7 +122,7 @@ int zc_tls_iv_inv_set(zc_aead_ctx *ctx, const unsigned char *in, size_t inlen)
         ZC_CTX_RAISE(ctx, ZC_R_INVALID_IV_LENGTH, "invocation field of %zu bytes", inlen);
         return 0;
     }
-    memcpy(ctx->iv + ctx->ivlen - inlen, in, inlen);
+    memcpy(zc_aead_iv(ctx) + ctx->ivlen - inlen, in, inlen);
     zc_aead_msg_arm(ctx);
     return 1;
 }
@@ -152,7 +152,7 @@ static int zc_tls_gcm_record(zc_aead_ctx *ctx, unsigned char *out, size_t *outl,
     plen = inl - ZC_TLS_EXPLICIT_IV - ZC_TAG_LEN;
     out += ZC_TLS_EXPLICIT_IV;
     in += ZC_TLS_EXPLICIT_IV;
-    if (!zc_aead_oneshot(ctx, ctx->msg_iv, ctx->ivlen, ctx->tls_aad, ZC_TLS_AAD_LEN,
+    if (!zc_aead_oneshot(ctx, zc_aead_msg_iv(ctx), ctx->ivlen, ctx->tls_aad, ZC_TLS_AAD_LEN,
                          out, in, plen, out + plen, in + plen))
         return 0;
     *outl = ctx->enc ? inl : plen;
@@ -170,7 +170,7 @@ static int zc_tls_chacha_record(zc_aead_ctx *ctx, unsigned char *out, size_t *ou
                      "record of %zu bytes, AAD says %zu + tag", inl, plen);
         return 0;
     }
-    if (!zc_aead_oneshot(ctx, ctx->msg_iv, ZC_CHACHA_IV_LEN, ctx->tls_aad, ZC_TLS_AAD_LEN,
+    if (!zc_aead_oneshot(ctx, zc_aead_msg_iv(ctx), ZC_CHACHA_IV_LEN, ctx->tls_aad, ZC_TLS_AAD_LEN,
                          out, in, plen, out + plen, in + plen))
         return 0;
     *outl = ctx->enc ? inl : plen;

@@ -328,6 +328,8 @@ static zc_engine *zc_async_engine(zc_async *as)
             .sink = &zc_waiter_sink,
         };
 
+        zc_engine_faults_from_env(&ec.faults);
+
         if ((e = as->eops->create(&ec)) != NULL) {
             as->eops->stall(e, as->stalled);
             as->engine_fork_gen = fork_gen;
@@ -619,6 +621,9 @@ void zc_async_get_stats(const zc_async *as, zc_async_stats *out)
     out->helped = atomic_load(&m->st.helped);
     out->engine_completed = es.completed;
     out->breaker_trips = es.breaker_trips;
+    out->injected_stalls = es.injected_stalls;
+    out->injected_slow = es.injected_slow;
+    out->injected_fails = es.injected_fails;
 }
 
 void zc_async_test_stall(zc_async *as, int stalled)

@@ -80,6 +80,8 @@ typedef struct zc_async_stats {
     unsigned long long breaker_open;        /* 1 now: work runs inline */
     unsigned long long queue_depth, queue_depth_max;
     unsigned long long batch_size[9];       /* log2 buckets: 1, 2, 3-4, ..., 129+ */
+    /* ZC_TEST_ASYNC_FAULTS only (qat/zc_engine.h). */
+    unsigned long long injected_stalls, injected_slow, injected_fails;
 } zc_async_stats;
 void zc_async_get_stats(const zc_async *as, zc_async_stats *out);
 

@@ -36,7 +36,8 @@ static unsigned zc_cpu_x86_hidden(void)
         { "avx2", ZC_CPU_AVX2 | ZC_CPU_AVX512 | ZC_CPU_VAES | ZC_CPU_IFMA },
         { "avx", ZC_CPU_AVX | ZC_CPU_AVX2 | ZC_CPU_AVX512 | ZC_CPU_VAES | ZC_CPU_IFMA },
         { "movbe", ZC_CPU_MOVBE },
-        { "aesni", ~0u },
+        { "aesni", ~(unsigned)ZC_CPU_RDSEED }, /* every SIMD path */
+        { "rdseed", ZC_CPU_RDSEED },
     };
     const char *env = secure_getenv("ZC_X86CAP");
     unsigned hide = 0;
@@ -66,6 +67,8 @@ static void zc_cpu_detect(void)
         f |= ZC_CPU_AVX;
     if (__builtin_cpu_supports("movbe"))
         f |= ZC_CPU_MOVBE;
+    if (__builtin_cpu_supports("rdseed"))
+        f |= ZC_CPU_RDSEED;
     if ((f & ZC_CPU_AVX) && __builtin_cpu_supports("avx2"))
         f |= ZC_CPU_AVX2;
     if ((f & ZC_CPU_AVX2) && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")

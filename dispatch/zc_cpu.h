@@ -2,7 +2,7 @@
  * What this CPU offers zcrypto and OpenSSL's default provider alike, reduced
  * to the classes that decide which of the two is faster (dispatch/zc_serve.c).
  * On x86, ZC_X86CAP (a comma-separated list of features to hide: avx512,
- * vaes, avx2, avx, movbe, aesni) makes the CPU look like an older one, for tests and
+ * vaes, avx2, avx, movbe, aesni, rdseed) makes the CPU look like an older one, for tests and
  * for measuring each class on one machine; it can only hide, never add.
  */
 #ifndef ZC_CPU_H
@@ -16,6 +16,7 @@ enum {
     ZC_CPU_VAES   = 1u << 4,    /* VAES + VPCLMULQDQ */
     ZC_CPU_IFMA   = 1u << 5,    /* AVX512-IFMA */
     ZC_CPU_MOVBE  = 1u << 6,    /* OpenSSL's AVX AES-GCM needs it */
+    ZC_CPU_RDSEED = 1u << 7,    /* the RDSEED seed source (provider/zc_seed.c) */
     ZC_CPU_ARM_CE = 1u << 8,    /* ARMv8 AES + PMULL + ASIMD */
 };
 

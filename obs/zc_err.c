@@ -37,6 +37,9 @@ static const OSSL_ITEM zc_reason_strings[] = {
     { ZC_R_BACKEND_UNAVAILABLE, "zcrypto: backend not available on this machine" },
     { ZC_R_SELF_TEST_FAILED, "zcrypto: backend self-test failed" },
     { ZC_R_STATS_WRITE_FAILED, "zcrypto: could not write the stats file" },
+    { ZC_R_SEED_EXHAUSTED, "zcrypto: RDSEED gave no entropy (retries exhausted)" },
+    { ZC_R_HEALTH_TEST_FAILED, "zcrypto: entropy health test failed; seed source in error state" },
+    { ZC_R_SEED_NOT_READY, "zcrypto: seed source not instantiated or in error state" },
     { 0, NULL }
 };
 

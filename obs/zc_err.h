@@ -36,6 +36,9 @@ typedef enum zc_reason {
     ZC_R_BACKEND_UNAVAILABLE,
     ZC_R_SELF_TEST_FAILED,
     ZC_R_STATS_WRITE_FAILED,
+    ZC_R_SEED_EXHAUSTED,
+    ZC_R_HEALTH_TEST_FAILED,
+    ZC_R_SEED_NOT_READY,
     ZC_R_MAX
 } zc_reason;
 

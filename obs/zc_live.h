@@ -52,6 +52,7 @@ typedef struct zc_live_async {
         timeouts, cancels, batches, wakeups, helped, engine_completed,
         breaker_trips, breaker_open, queue_depth, queue_depth_max, retries,
         retry_giveups;
+    uint64_t injected_stalls, injected_slow, injected_fails; /* soak fault hooks */
     uint64_t batch_size[ZC_LIVE_BATCH_BUCKETS];
 } zc_live_async;
 

@@ -354,6 +354,17 @@ size_t zc_stats_to_json(zc_stats *s, const char *active_backend,
     pos = zc_append(buf, bufsize, pos, "]");
     if (s->policy_json != NULL)
         pos = zc_append(buf, bufsize, pos, ",%s", s->policy_json);
+    pos = zc_append(buf, bufsize, pos,
+                    ",\"seed\":{\"source\":\"RDSEED\",\"offered\":%s,\"requests\":%llu,"
+                    "\"bytes\":%llu,\"retries\":%llu,\"exhausted\":%llu,"
+                    "\"rct_failures\":%llu,\"apt_failures\":%llu}",
+                    s->seed_offered ? "true" : "false",
+                    (unsigned long long)__atomic_load_n(&s->seed.requests, __ATOMIC_RELAXED),
+                    (unsigned long long)__atomic_load_n(&s->seed.bytes, __ATOMIC_RELAXED),
+                    (unsigned long long)__atomic_load_n(&s->seed.retries, __ATOMIC_RELAXED),
+                    (unsigned long long)__atomic_load_n(&s->seed.exhausted, __ATOMIC_RELAXED),
+                    (unsigned long long)__atomic_load_n(&s->seed.rct_failures, __ATOMIC_RELAXED),
+                    (unsigned long long)__atomic_load_n(&s->seed.apt_failures, __ATOMIC_RELAXED));
     if (s->async_read != NULL) {
         zc_live_async a;
 
@@ -365,7 +376,8 @@ size_t zc_stats_to_json(zc_stats *s, const char *active_backend,
                         "\"wakeups\":%llu,\"helped\":%llu,\"engine_completed\":%llu,"
                         "\"breaker_trips\":%llu,\"breaker_open\":%llu,"
                         "\"queue_depth\":%llu,\"queue_depth_max\":%llu,\"retries\":%llu,"
-                        "\"retry_giveups\":%llu}",
+                        "\"retry_giveups\":%llu,\"injected_stalls\":%llu,"
+                        "\"injected_slow\":%llu,\"injected_fails\":%llu}",
                         (unsigned long long)a.offloaded, (unsigned long long)a.inline_small,
                         (unsigned long long)a.inline_urgent,
                         (unsigned long long)a.inline_nojob, (unsigned long long)a.inline_busy,
@@ -376,7 +388,10 @@ size_t zc_stats_to_json(zc_stats *s, const char *active_backend,
                         (unsigned long long)a.breaker_open,
                         (unsigned long long)a.queue_depth,
                         (unsigned long long)a.queue_depth_max,
-                        (unsigned long long)a.retries, (unsigned long long)a.retry_giveups);
+                        (unsigned long long)a.retries, (unsigned long long)a.retry_giveups,
+                        (unsigned long long)a.injected_stalls,
+                        (unsigned long long)a.injected_slow,
+                        (unsigned long long)a.injected_fails);
     }
     pos = zc_append(buf, bufsize, pos, "}\n");
     return pos;

@@ -22,12 +22,25 @@ typedef struct zc_stats_opts {
     unsigned sample_every;      /* latency_sample: 0 = never */
 } zc_stats_opts;
 
+/* The RDSEED seed source (provider/zc_seed.c): this instance's, in private
+ * memory (the stats file reports them; the live segment does not yet). */
+typedef struct zc_seed_stats {
+    uint64_t requests;      /* seeds or generate calls served */
+    uint64_t bytes;         /* bytes handed out */
+    uint64_t retries;       /* RDSEED attempts that returned no data */
+    uint64_t exhausted;     /* requests refused: retries ran out */
+    uint64_t rct_failures;  /* SP 800-90B repetition count test */
+    uint64_t apt_failures;  /* SP 800-90B adaptive proportion test */
+} zc_seed_stats;
+
 typedef struct zc_stats {
     uint64_t id;                /* the provider instance's, never reused */
     zc_stats_opts opts;
     /* Health and policy, set once by the provider before any count. */
     zc_live_health health;
     const char *policy_json;    /* JSON members saying what is served and why (may be NULL) */
+    zc_seed_stats seed;
+    int seed_offered;           /* RDSEED registered (the CPU has it) */
     /* The async snapshot source (the provider's scheduler; may be NULL). */
     void (*async_read)(const void *arg, zc_live_async *out);
     const void *async_arg;

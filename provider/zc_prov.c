@@ -16,6 +16,7 @@
 #include "zc_ciphers.h"
 #include "zc_cpu.h"
 #include "zc_serve.h"
+#include "zc_seed.h"
 
 #define ZC_PARAM_BACKEND  "zcrypto-backend"
 #define ZC_PARAM_BACKENDS "zcrypto-backends"
@@ -141,6 +142,8 @@ static const OSSL_ALGORITHM *zc_prov_query(void *vprovctx, int operation_id,
     zc_provctx *provctx = vprovctx;
 
     *no_cache = 0;
+    if (operation_id == OSSL_OP_RAND)
+        return zc_seed_algorithms();
     return operation_id == OSSL_OP_CIPHER ? provctx->algs : NULL;
 }
 
@@ -312,7 +315,8 @@ static void zc_prov_async_read(const void *arg, zc_live_async *out)
         .engine_completed = a.engine_completed, .breaker_trips = a.breaker_trips,
         .breaker_open = a.breaker_open, .queue_depth = a.queue_depth,
         .queue_depth_max = a.queue_depth_max, .retries = a.retries,
-        .retry_giveups = a.retry_giveups,
+        .retry_giveups = a.retry_giveups, .injected_stalls = a.injected_stalls,
+        .injected_slow = a.injected_slow, .injected_fails = a.injected_fails,
     };
     for (unsigned b = 0; b < ZC_LIVE_BATCH_BUCKETS; b++)
         out->batch_size[b] = a.batch_size[b];
@@ -357,6 +361,8 @@ static void zc_prov_buildinfo(zc_provctx *provctx, const char *skipped)
                        nleft++ ? ", " : "; left to the default provider: ",
                        zc_alg_name((zc_alg)alg), provctx->left_why[alg]);
     }
+    zc_prov_append(provctx->buildinfo, sizeof(provctx->buildinfo), &pos, "; seed source: %s",
+                   provctx->stats.seed_offered ? "RDSEED" : "none (no RDSEED on this CPU)");
     zc_prov_append(provctx->buildinfo, sizeof(provctx->buildinfo), &pos,
                    "; built against %s, running on %s", OPENSSL_VERSION_TEXT,
                    OpenSSL_version(OPENSSL_VERSION));
@@ -396,6 +402,7 @@ ZC_EXPORT int OSSL_provider_init(const OSSL_CORE_HANDLE *handle,
             provctx->backend->release();
         goto err;
     }
+    provctx->stats.seed_offered = zc_seed_algorithms() != NULL;
     zc_prov_decide_serving(provctx);
     zc_prov_buildinfo(provctx, skipped);
     zc_prov_live_init(provctx, skipped);

@@ -63,6 +63,23 @@ typedef struct zc_engine_sink {
     void (*wake)(void *waiter);
 } zc_engine_sink;
 
+/*
+ * Injected faults, a test hook for soak runs against real servers
+ * (test/soak.sh): off unless ZC_TEST_ASYNC_FAULTS is set in the process,
+ * e.g. "stall=500:60,slow=40:2000,fail=7". Each only delays work or sends
+ * it back to the caller, the paths a slow or broken device takes; none can
+ * change a result.
+ */
+typedef struct zc_engine_faults {
+    unsigned stall_every_ms, stall_for_ms;  /* start nothing for_ms out of every every_ms */
+    unsigned slow_every, slow_us;           /* every slow_every-th request waits slow_us first */
+    unsigned fail_every;                    /* every fail_every-th submission is refused */
+} zc_engine_faults;
+
+/* Parses ZC_TEST_ASYNC_FAULTS (secure_getenv) into f; all zero if unset.
+ * Returns 0 for a malformed value (then no fault is injected). */
+int zc_engine_faults_from_env(zc_engine_faults *f);
+
 typedef struct zc_engine_config {
     unsigned threads;
     unsigned batch_max;
@@ -70,6 +87,7 @@ typedef struct zc_engine_config {
     unsigned op_timeout_us;
     unsigned queue_size;        /* requests in flight at most (power of two) */
     const zc_engine_sink *sink;
+    zc_engine_faults faults;
 } zc_engine_config;
 
 /* Batch sizes by log2 bucket: 1, 2, 3-4, 5-8, ..., 129 and more. */
@@ -78,6 +96,7 @@ typedef struct zc_engine_config {
 typedef struct zc_engine_stats {
     unsigned long long completed, batches, cancelled, breaker_trips;
     unsigned long long batch_size[ZC_ENGINE_BATCH_BUCKETS];
+    unsigned long long injected_stalls, injected_slow, injected_fails;
 } zc_engine_stats;
 
 typedef struct zc_engine zc_engine;

@@ -40,11 +40,46 @@ struct zc_engine {
     _Atomic int sleepers;
     _Atomic int expired_in_a_row;
     _Atomic uint64_t breaker_until_ns;
+    _Atomic unsigned long long fault_requests, fault_submits, fault_stall_period;
     struct {
         _Atomic unsigned long long completed, batches, cancelled, breaker_trips;
         _Atomic unsigned long long batch_size[ZC_ENGINE_BATCH_BUCKETS];
+        _Atomic unsigned long long injected_stalls, injected_slow, injected_fails;
     } st;
 };
+
+/* Injected stall (cfg.faults): inside the first stall_for_ms of every
+ * stall_every_ms. Each stall period is counted once. */
+static int zc_engine_fault_stalled(zc_engine *e)
+{
+    const zc_engine_faults *f = &e->cfg.faults;
+    unsigned long long ms, period, seen;
+
+    if (f->stall_every_ms == 0)
+        return 0;
+    ms = zc_coarse_ns() / 1000000;
+    if (ms % f->stall_every_ms >= f->stall_for_ms)
+        return 0;
+    period = ms / f->stall_every_ms + 1;
+    seen = atomic_load_explicit(&e->fault_stall_period, memory_order_relaxed);
+    if (seen != period
+        && atomic_compare_exchange_strong(&e->fault_stall_period, &seen, period))
+        atomic_fetch_add_explicit(&e->st.injected_stalls, 1, memory_order_relaxed);
+    return 1;
+}
+
+/* Injected slow request: the engine thread sits on it first. */
+static void zc_engine_fault_slow(zc_engine *e)
+{
+    const zc_engine_faults *f = &e->cfg.faults;
+
+    if (f->slow_every == 0
+        || (atomic_fetch_add_explicit(&e->fault_requests, 1, memory_order_relaxed) + 1)
+               % f->slow_every != 0)
+        return;
+    atomic_fetch_add_explicit(&e->st.injected_slow, 1, memory_order_relaxed);
+    usleep(f->slow_us);
+}
 
 static void zc_futex_wait(_Atomic uint32_t *word, uint32_t seen, long timeout_ns)
 {
@@ -133,6 +168,7 @@ static unsigned zc_engine_run_batch(zc_engine *e, unsigned max, int helper)
             zc_cpu_relax();
             continue;
         }
+        zc_engine_fault_slow(e);
         if (!zc_request_start(r)) {
             /* Cancelled or expired while queued: its owner has moved on. */
             zc_request_unref(r);
@@ -165,7 +201,7 @@ static void *zc_engine_worker(void *arg)
     uint64_t idle_since = 0;
 
     while (!atomic_load_explicit(&e->stop, memory_order_acquire)) {
-        if (atomic_load_explicit(&e->stalled, memory_order_relaxed)) {
+        if (atomic_load_explicit(&e->stalled, memory_order_relaxed) || zc_engine_fault_stalled(e)) {
             usleep(100);
             continue;
         }
@@ -333,6 +369,12 @@ static int zc_engine_cpu_submit(zc_engine *e, zc_request *r)
 {
     uint32_t gen = zc_request_gen(r);
 
+    if (e->cfg.faults.fail_every != 0
+        && (atomic_fetch_add_explicit(&e->fault_submits, 1, memory_order_relaxed) + 1)
+               % e->cfg.faults.fail_every == 0) {
+        atomic_fetch_add_explicit(&e->st.injected_fails, 1, memory_order_relaxed);
+        return 0;
+    }
     atomic_store_explicit(&r->deadline_ns,
                           zc_coarse_ns() + (uint64_t)e->cfg.op_timeout_us * 1000,
                           memory_order_relaxed);
@@ -351,7 +393,7 @@ static int zc_engine_cpu_submit(zc_engine *e, zc_request *r)
 
 static unsigned zc_engine_cpu_help(zc_engine *e)
 {
-    if (atomic_load_explicit(&e->stalled, memory_order_relaxed))
+    if (atomic_load_explicit(&e->stalled, memory_order_relaxed) || zc_engine_fault_stalled(e))
         return 0;
     /* One request at a time: the worker keeps its share of the queue. */
     return zc_engine_run_batch(e, 1, 1);
@@ -380,6 +422,9 @@ static void zc_engine_cpu_get_stats(zc_engine *e, zc_engine_stats *out)
     out->breaker_trips = atomic_load(&e->st.breaker_trips);
     for (int b = 0; b < ZC_ENGINE_BATCH_BUCKETS; b++)
         out->batch_size[b] = atomic_load(&e->st.batch_size[b]);
+    out->injected_stalls = atomic_load(&e->st.injected_stalls);
+    out->injected_slow = atomic_load(&e->st.injected_slow);
+    out->injected_fails = atomic_load(&e->st.injected_fails);
 }
 
 static void zc_engine_cpu_stall(zc_engine *e, int stalled)

@@ -21,6 +21,8 @@ cd "$out/src"
 mkdir -p "$out/live"
 export ZCRYPTO_STAT_DIR=$out/live
 file .libs/zcrypto.so | grep -q "ARM aarch64" || { echo "aarch64: not an arm64 module"; exit 1; }
+# The cross-built module's BTI/PAC notes, RELRO, canary, exports.
+bash "$src/test/test_hardening.sh" .libs/zcrypto.so || exit 1
 
 # Left to the native run: the fork case (qemu-user 7.2 aborts when a
 # process that has threads forks: its own assertion, cpu == current_cpu) and
@@ -55,4 +57,16 @@ if ! timeout 900 qemu-aarch64 -cpu max test/test_poly1305 >"$out/poly1305.log" 2
     tail -20 "$out/poly1305.log"; rc=1
 fi
 grep -E "^poly1305 implementations|^[0-9]+%: Checks" "$out/poly1305.log" || true
+# GCM IV lengths 1..4097 on neon and portable against the reference GCM.
+echo "== aarch64: test_gcm_iv under qemu-aarch64"
+if ! timeout 900 qemu-aarch64 -cpu max test/test_gcm_iv >"$out/gcm_iv.log" 2>&1; then
+    tail -20 "$out/gcm_iv.log"; rc=1
+fi
+grep -E "^backends under test|^[0-9]+%: Checks" "$out/gcm_iv.log" || true
+# The SP 800-90B tests, and no RDSEED seed source on ARM.
+echo "== aarch64: test_health under qemu-aarch64"
+if ! timeout 900 qemu-aarch64 -cpu max test/test_health >"$out/health.log" 2>&1; then
+    tail -20 "$out/health.log"; rc=1
+fi
+grep -E "^[0-9]+%: Checks" "$out/health.log" || true
 exit $rc

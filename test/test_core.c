@@ -28,7 +28,7 @@ static void zc_wycheproof_file(const char *backend, const char *file, const char
     char path[4096];
     json_object *root, *groups, *num;
     OSSL_LIB_CTX *lc = zc_util_libctx(backend, NULL);
-    int total = 0;
+    int total = 0, beyond_cases = 0;
 
     ck_assert_ptr_nonnull(lc);
     snprintf(path, sizeof(path), "%s/test/vectors/%s", getenv("ZC_SRCDIR"), file);
@@ -55,7 +55,7 @@ static void zc_wycheproof_file(const char *backend, const char *file, const char
             const char *f[6] = { "key", "iv", "aad", "msg", "ct", "tag" };
             unsigned char *b[6];
             size_t l[6];
-            int id, valid, acceptable, zenc, denc, zdec, ddec;
+            int id, valid, acceptable, zenc, denc, zdec, ddec, beyond;
 
             for (int i = 0; i < 6; i++) {
                 ck_assert(json_object_object_get_ex(tc, f[i], &v));
@@ -75,10 +75,17 @@ static void zc_wycheproof_file(const char *backend, const char *file, const char
             di.out = dout;
             zenc = zc_util_aead(zc, 1, &zi);
             denc = zc_util_aead(df, 1, &di);
-            ck_assert_msg(zenc == denc, "%s tc %d: encrypt accept differs (zcrypto %d, default %d)",
+            /* GCM IVs over 1024 bits are valid GCM the default provider
+             * refuses; zcrypto takes them (judged by the expected result). */
+            beyond = strcmp(family, "gcm") == 0 && l[1] > 128 && !denc;
+            ck_assert_msg(zenc == denc || (beyond && zenc),
+                          "%s tc %d: encrypt accept differs (zcrypto %d, default %d)",
                           file, id, zenc, denc);
+            if (beyond)
+                beyond_cases++;
             if (zenc && l[5] == 16) {
-                ck_assert_msg(memcmp(zi.out, di.out, l[3]) == 0 && memcmp(zi.tag_out, di.tag_out, 16) == 0,
+                ck_assert_msg(beyond || (memcmp(zi.out, di.out, l[3]) == 0
+                                         && memcmp(zi.tag_out, di.tag_out, 16) == 0),
                               "%s tc %d: encrypt differs from default", file, id);
                 if (valid)
                     ck_assert_msg(memcmp(zi.out, b[4], l[4]) == 0 && memcmp(zi.tag_out, b[5], 16) == 0,
@@ -91,10 +98,10 @@ static void zc_wycheproof_file(const char *backend, const char *file, const char
             dd.out = dout;
             zdec = zc_util_aead(zc, 0, &zd);
             ddec = zc_util_aead(df, 0, &dd);
-            ck_assert_msg(zdec == ddec, "%s tc %d: decrypt accept differs (zcrypto %d, default %d)",
+            ck_assert_msg(zdec == ddec || beyond,
+                          "%s tc %d: decrypt accept differs (zcrypto %d, default %d)",
                           file, id, zdec, ddec);
-            /* IVs over 1024 bits: the default provider refuses them too. */
-            if (valid && !(l[1] > 128 && !ddec))
+            if (valid)
                 ck_assert_msg(zdec && memcmp(zo, b[3], l[3]) == 0, "%s tc %d: valid case rejected", file, id);
             else if (zdec)
                 ck_assert_msg(acceptable, "%s tc %d: invalid case accepted", file, id);
@@ -108,7 +115,8 @@ static void zc_wycheproof_file(const char *backend, const char *file, const char
         EVP_CIPHER_free(df);
     }
     ck_assert_int_eq(total, json_object_get_int(num));
-    fprintf(stderr, "%s on %s: %d cases\n", file, backend, total);
+    fprintf(stderr, "%s on %s: %d cases (%d with IVs the default provider refuses)\n", file,
+            backend, total, beyond_cases);
     ck_assert_uint_gt(zc_util_stat(lc, strcmp(family, "gcm") == 0 ? "AES-128-GCM" : "ChaCha20-Poly1305", "ops"), 0);
     json_object_put(root);
     OSSL_LIB_CTX_free(lc);
@@ -609,8 +617,16 @@ START_TEST(test_bad_input)
         ck_assert(EVP_EncryptInit_ex(x, c, NULL, NULL, NULL));
         ZC_EXPECT_FAIL(EVP_CIPHER_CTX_set_key_length(x, 20), "wrong key length");
         ZC_EXPECT_FAIL(EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_IVLEN, 0, NULL), "ivlen 0");
-        ZC_EXPECT_FAIL(EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_IVLEN, gcm ? 129 : 13, NULL),
-                       "ivlen too long");
+        if (gcm) {
+            /* Any GCM IV length >= 1 is taken, up to where its bit count
+             * would overflow 64 bits. */
+            size_t huge = SIZE_MAX;
+            OSSL_PARAM ivp[2] = { OSSL_PARAM_size_t(OSSL_CIPHER_PARAM_AEAD_IVLEN, &huge), OSSL_PARAM_END };
+
+            ZC_EXPECT_FAIL(EVP_CIPHER_CTX_set_params(x, ivp), "ivlen SIZE_MAX");
+        } else {
+            ZC_EXPECT_FAIL(EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_IVLEN, 13, NULL), "ivlen 13");
+        }
         ZC_EXPECT_FAIL(EVP_EncryptUpdate(x, buf, &n, buf, 16), "update without key");
         ck_assert(EVP_EncryptInit_ex(x, NULL, NULL, key, iv));
         ZC_EXPECT_FAIL(EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_GET_TAG, 16, tag), "tag before final");

@@ -123,7 +123,8 @@ uint64_t zc_util_stat(OSSL_LIB_CTX *lc, const char *alg, const char *field)
     return total;
 }
 
-uint64_t zc_util_async_stat(OSSL_LIB_CTX *lc, const char *field)
+/* A counter of one object ("async", "seed") of zcrypto's stats JSON. */
+static uint64_t zc_util_member_stat(OSSL_LIB_CTX *lc, const char *object, const char *field)
 {
     char *s = zc_util_param(lc, "zcrypto-stats");
     json_object *root, *as, *v;
@@ -131,12 +132,22 @@ uint64_t zc_util_async_stat(OSSL_LIB_CTX *lc, const char *field)
 
     if (s == NULL)
         return 0;
-    if ((root = json_tokener_parse(s)) != NULL && json_object_object_get_ex(root, "async", &as)
+    if ((root = json_tokener_parse(s)) != NULL && json_object_object_get_ex(root, object, &as)
         && json_object_object_get_ex(as, field, &v))
         val = (uint64_t)json_object_get_int64(v);
     json_object_put(root);
     free(s);
     return val;
+}
+
+uint64_t zc_util_async_stat(OSSL_LIB_CTX *lc, const char *field)
+{
+    return zc_util_member_stat(lc, "async", field);
+}
+
+uint64_t zc_util_seed_stat(OSSL_LIB_CTX *lc, const char *field)
+{
+    return zc_util_member_stat(lc, "seed", field);
 }
 
 unsigned char *zc_util_unhex(const char *hex, size_t *len)

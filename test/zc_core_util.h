@@ -24,6 +24,8 @@ EVP_CIPHER *zc_util_fetch(OSSL_LIB_CTX *lc, const char *alg, const char *provide
 uint64_t zc_util_stat(OSSL_LIB_CTX *lc, const char *alg, const char *field);
 /* A counter from the "async" object of zcrypto's stats (offloaded, ...). */
 uint64_t zc_util_async_stat(OSSL_LIB_CTX *lc, const char *field);
+/* A counter from the "seed" object (the RDSEED seed source). */
+uint64_t zc_util_seed_stat(OSSL_LIB_CTX *lc, const char *field);
 unsigned char *zc_util_unhex(const char *hex, size_t *len);
 
 typedef struct zc_aead_io {
