@@ -36,6 +36,7 @@ static const OSSL_ITEM zc_reason_strings[] = {
     { ZC_R_BACKEND_UNAVAILABLE, "zcrypto: backend not available on this machine" },
     { ZC_R_SELF_TEST_FAILED, "zcrypto: backend self-test failed" },
     { ZC_R_STATS_WRITE_FAILED, "zcrypto: could not write the stats file" },
+    { ZC_R_INVALID_PIPELINE, "zcrypto: invalid pipeline call" },
     { 0, NULL }
 };
 

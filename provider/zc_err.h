@@ -36,6 +36,7 @@ typedef enum zc_reason {
     ZC_R_BACKEND_UNAVAILABLE,
     ZC_R_SELF_TEST_FAILED,
     ZC_R_STATS_WRITE_FAILED,
+    ZC_R_INVALID_PIPELINE,
     ZC_R_MAX
 } zc_reason;
 

@@ -31,6 +31,12 @@ static inline void zc_stats_count_op(zc_stats *s, zc_backend_id be, zc_alg alg)
     __atomic_fetch_add(&s->cell[be][alg].ops, 1, __ATOMIC_RELAXED);
 }
 
+/* n finished messages at once (a pipeline batch). */
+static inline void zc_stats_count_ops(zc_stats *s, zc_backend_id be, zc_alg alg, uint64_t n)
+{
+    __atomic_fetch_add(&s->cell[be][alg].ops, n, __ATOMIC_RELAXED);
+}
+
 /* Counted as processed, so a long stream that never finishes still shows. */
 static inline void zc_stats_count_bytes(zc_stats *s, zc_backend_id be, zc_alg alg,
                                         uint64_t bytes)
