@@ -119,6 +119,8 @@ bench)
     # TLS 1.3 record shape (zc_bench --record), then nginx + wrk end to end.
     apt_install_missing wrk
     bash bench/record_bench.sh
+    # Bursts through the pipeline API (OpenSSL 3.5+; skipped on 3.0).
+    bash bench/pipeline_bench.sh
     bash bench/nginx_wrk.sh
     ;;
 test-asan)

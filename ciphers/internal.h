@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <openssl/core.h>
 #include "zc_backend.h"
 #include "zc_provider.h"
@@ -48,6 +49,10 @@ typedef enum zc_msg_phase {
     ZC_MSG_DATA,        /* backend message started, data flowing */
     ZC_MSG_DONE         /* final done (or IV invalidated) */
 } zc_msg_phase;
+
+/* Pipeline (batch) state, zc_aead_pipe.c; NULL until a pipeline init. */
+#define ZC_PIPE_MAX 64
+typedef struct zc_pipe zc_pipe;
 
 typedef struct zc_aead_ctx {
     /* Backend state first: both need 64-byte alignment (ctx is allocated so). */
@@ -90,6 +95,7 @@ typedef struct zc_aead_ctx {
     int tag_ready;                  /* encrypt: tag holds this message's tag */
     int urgent;                     /* zcrypto-priority=urgent: never offload */
     zc_async_slot in_flight;        /* offloaded request, while paused */
+    zc_pipe *pipe;
     zc_msg_phase phase;
 } zc_aead_ctx;
 
@@ -104,6 +110,24 @@ static inline unsigned char *zc_aead_msg_iv(zc_aead_ctx *ctx)
     return ctx->ivlen <= ZC_GCM_IV_INLINE ? ctx->msg_iv_inline : ctx->iv_heap + ctx->iv_heap_cap;
 }
 
+/*
+ * Constant-time equality of two keys (16, 24 or 32 bytes) or of two full
+ * tags: whole-word XORs folded together, no early exit. Inline because it
+ * runs on every re-key and every opened record, where an out-of-line byte
+ * loop costs more than the rest of the check.
+ */
+static inline int zc_key_equal(const unsigned char *a, const unsigned char *b, size_t len)
+{
+    uint64_t acc = 0, x, y;
+
+    for (size_t i = 0; i < len; i += 8) {
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        acc |= x ^ y;
+    }
+    return acc == 0;
+}
+
 /* zc_aead.c: lifecycle and the message engine. */
 /* Makes room for an IV of ivlen bytes (a no-op up to ZC_GCM_IV_INLINE). */
 int zc_aead_iv_reserve(zc_aead_ctx *ctx, size_t ivlen);
@@ -116,6 +140,12 @@ int zc_aead_rand(zc_aead_ctx *ctx, unsigned char *buf, size_t len);
 /* GCM encrypt with no IV draws a random one (as the default provider does)
  * when input arrives or the IV is asked for; anything else without an IV fails. */
 int zc_aead_iv_materialize(zc_aead_ctx *ctx);
+/* One whole message through the backend: out and the computed tag, which
+ * the caller judges; a backend failure raises (and wipes out on decrypt). */
+int zc_aead_record_run(zc_aead_ctx *ctx, const unsigned char *nonce, size_t noncelen,
+                       const unsigned char *aad, size_t aadlen,
+                       unsigned char *out, const unsigned char *in, size_t len,
+                       unsigned char computed[ZC_TAG_LEN]);
 /* One whole message in one call: the TLS record path. Decrypt compares
  * tag_in in constant time and wipes out on mismatch. */
 int zc_aead_oneshot(zc_aead_ctx *ctx, const unsigned char *nonce, size_t noncelen,
@@ -153,6 +183,22 @@ int zc_aead_update(void *vctx, unsigned char *out, size_t *outl, size_t outsize,
 int zc_aead_final(void *vctx, unsigned char *out, size_t *outl, size_t outsize);
 int zc_aead_cipher(void *vctx, unsigned char *out, size_t *outl, size_t outsize,
                    const unsigned char *in, size_t inl);
+
+/* zc_aead_pipe.c: OpenSSL 3.5's pipeline functions (compiled with 3.5+). */
+void zc_pipe_free(zc_aead_ctx *ctx);
+int zc_pipe_dup(zc_aead_ctx *dst, const zc_aead_ctx *src);
+/* An init of the one-message API ends any pipeline message. */
+void zc_pipe_off(zc_aead_ctx *ctx);
+int zc_pipe_einit(void *vctx, const unsigned char *key, size_t keylen, size_t numpipes,
+                  const unsigned char **iv, size_t ivlen, const OSSL_PARAM params[]);
+int zc_pipe_dinit(void *vctx, const unsigned char *key, size_t keylen, size_t numpipes,
+                  const unsigned char **iv, size_t ivlen, const OSSL_PARAM params[]);
+int zc_pipe_update(void *vctx, size_t numpipes, unsigned char **out, size_t *outl,
+                   const size_t *outsize, const unsigned char **in, const size_t *inl);
+int zc_pipe_final(void *vctx, size_t numpipes, unsigned char **out, size_t *outl,
+                  const size_t *outsize);
+int zc_pipe_tag_get(zc_aead_ctx *ctx, OSSL_PARAM *prm);
+int zc_pipe_tag_set(zc_aead_ctx *ctx, const OSSL_PARAM *prm);
 
 #define ZC_PARAM_PRIORITY   "zcrypto-priority"
 #define ZC_PARAM_TEST_STALL "zcrypto-test-stall"

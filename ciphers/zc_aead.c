@@ -56,6 +56,9 @@ static void zc_aead_release(zc_aead_ctx *ctx)
     zc_async_cancel(ctx->provctx->async, &ctx->in_flight);
     OPENSSL_free(ctx->aad_heap);
     OPENSSL_clear_free(ctx->iv_heap, 2 * ctx->iv_heap_cap);
+#ifdef ZC_HAVE_PIPELINE
+    zc_pipe_free(ctx);
+#endif
     /* Key copy, round keys, hash key, IVs and tags: wipe the lot. */
     OPENSSL_clear_free(base, sizeof(zc_aead_ctx) + 63);
 }
@@ -103,6 +106,7 @@ void *zc_aead_dupctx(void *vctx)
     dst->bytes_unreported = 0;      /* the original reports them */
     dst->aad_heap = NULL;
     dst->aad_cap = 0;
+    dst->pipe = NULL;               /* its own copy below, never shared */
     if (src->aad_heap != NULL) {
         if ((dst->aad_heap = OPENSSL_memdup(src->aad_heap, src->aad_cap)) == NULL) {
             zc_aead_release(dst);
@@ -121,6 +125,13 @@ void *zc_aead_dupctx(void *vctx)
         }
         dst->iv_heap_cap = src->iv_heap_cap;
     }
+#ifdef ZC_HAVE_PIPELINE
+    if (!zc_pipe_dup(dst, src)) {
+        zc_aead_release(dst);
+        ZC_CTX_RAISE(src, ZC_R_MALLOC_FAILURE, "duplicating pipeline state");
+        return NULL;
+    }
+#endif
     return dst;
 }
 
@@ -148,24 +159,6 @@ void zc_aead_msg_arm(zc_aead_ctx *ctx)
     ctx->aad_len = 0;
     ctx->data_len = 0;
     ctx->phase = ZC_MSG_READY;
-}
-
-/*
- * Constant-time equality of two keys (16, 24 or 32 bytes) or of two full
- * tags: whole-word XORs folded together, no early exit. Inline because it
- * runs on every re-key and every opened record, where an out-of-line byte
- * loop costs more than the rest of the check.
- */
-static inline int zc_key_equal(const unsigned char *a, const unsigned char *b, size_t len)
-{
-    uint64_t acc = 0, x, y;
-
-    for (size_t i = 0; i < len; i += 8) {
-        memcpy(&x, a + i, 8);
-        memcpy(&y, b + i, 8);
-        acc |= x ^ y;
-    }
-    return acc == 0;
 }
 
 int zc_aead_key_install(zc_aead_ctx *ctx, const unsigned char *key, size_t keylen)
@@ -246,6 +239,9 @@ static int zc_aead_init(zc_aead_ctx *ctx, const unsigned char *key, size_t keyle
         ctx->tag_ready = 0;
     }
     ctx->enc = enc;
+#ifdef ZC_HAVE_PIPELINE
+    zc_pipe_off(ctx);
+#endif
     if (iv != NULL && !zc_aead_set_iv(ctx, iv, ivlen))
         return 0;
     if (key != NULL && !zc_aead_key_install(ctx, key, keylen))
@@ -501,15 +497,17 @@ int zc_aead_cipher(void *vctx, unsigned char *out, size_t *outl, size_t outsize,
     return 1;
 }
 
-int zc_aead_oneshot(zc_aead_ctx *ctx, const unsigned char *nonce, size_t noncelen,
-                    const unsigned char *aad, size_t aadlen,
-                    unsigned char *out, const unsigned char *in, size_t len,
-                    unsigned char *tag_out, const unsigned char *tag_in)
+/*
+ * One whole message through the backend, writing out and the computed tag;
+ * the caller judges the tag. A backend failure raises and, on decrypt,
+ * wipes out: output the backend may have half written is never left.
+ */
+int zc_aead_record_run(zc_aead_ctx *ctx, const unsigned char *nonce, size_t noncelen,
+                       const unsigned char *aad, size_t aadlen,
+                       unsigned char *out, const unsigned char *in, size_t len,
+                       unsigned char computed[ZC_TAG_LEN])
 {
     const zc_aead_ops *ops = ctx->ops;
-    unsigned char computed[ZC_TAG_LEN];
-    uint64_t t0 = zc_stats_sample_begin(&ctx->provctx->stats, &ctx->lat_countdown);
-    int ok = 0;
 
     /* The inline one-shot path is faster, except where offloading pays. */
     int done = ops->msg_oneshot == NULL
@@ -530,8 +528,22 @@ int zc_aead_oneshot(zc_aead_ctx *ctx, const unsigned char *nonce, size_t noncele
                      zc_alg_name(ctx->kind->alg), ctx->backend->name);
         if (!ctx->enc)
             OPENSSL_cleanse(out, len);
-        goto err;
+        return 0;
     }
+    return 1;
+}
+
+int zc_aead_oneshot(zc_aead_ctx *ctx, const unsigned char *nonce, size_t noncelen,
+                    const unsigned char *aad, size_t aadlen,
+                    unsigned char *out, const unsigned char *in, size_t len,
+                    unsigned char *tag_out, const unsigned char *tag_in)
+{
+    unsigned char computed[ZC_TAG_LEN];
+    uint64_t t0 = zc_stats_sample_begin(&ctx->provctx->stats, &ctx->lat_countdown);
+    int ok = 0;
+
+    if (!zc_aead_record_run(ctx, nonce, noncelen, aad, aadlen, out, in, len, computed))
+        goto err;
     if (ctx->enc) {
         memcpy(tag_out, computed, ZC_TAG_LEN);
     } else if (!zc_key_equal(computed, tag_in, ZC_TAG_LEN)) {

@@ -69,6 +69,12 @@ int zc_aead_get_alg_params(const zc_aead_kind *kind, OSSL_PARAM params[])
     return 1;
 }
 
+#ifdef ZC_HAVE_PIPELINE
+#define ZC_PIPE_TAG_PARAM OSSL_PARAM_octet_ptr(OSSL_CIPHER_PARAM_PIPELINE_AEAD_TAG, NULL, 0),
+#else
+#define ZC_PIPE_TAG_PARAM
+#endif
+
 static const OSSL_PARAM zc_gcm_gettable_ctx[] = {
     OSSL_PARAM_size_t(OSSL_CIPHER_PARAM_KEYLEN, NULL),
     OSSL_PARAM_size_t(OSSL_CIPHER_PARAM_IVLEN, NULL),
@@ -79,6 +85,7 @@ static const OSSL_PARAM zc_gcm_gettable_ctx[] = {
     OSSL_PARAM_size_t(OSSL_CIPHER_PARAM_AEAD_TLS1_AAD_PAD, NULL),
     OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TLS1_GET_IV_GEN, NULL, 0),
     OSSL_PARAM_utf8_ptr(ZC_PARAM_PRIORITY, NULL, 0),
+    ZC_PIPE_TAG_PARAM
     OSSL_PARAM_END
 };
 
@@ -93,6 +100,7 @@ static const OSSL_PARAM zc_gcm_settable_ctx[] = {
     OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TLS1_SET_IV_INV, NULL, 0),
     OSSL_PARAM_utf8_string(ZC_PARAM_PRIORITY, NULL, 0),
     OSSL_PARAM_int(ZC_PARAM_TEST_STALL, NULL),
+    ZC_PIPE_TAG_PARAM
     OSSL_PARAM_END
 };
 
@@ -103,6 +111,7 @@ static const OSSL_PARAM zc_chacha_gettable_ctx[] = {
     OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, NULL, 0),
     OSSL_PARAM_size_t(OSSL_CIPHER_PARAM_AEAD_TLS1_AAD_PAD, NULL),
     OSSL_PARAM_utf8_ptr(ZC_PARAM_PRIORITY, NULL, 0),
+    ZC_PIPE_TAG_PARAM
     OSSL_PARAM_END
 };
 
@@ -114,6 +123,7 @@ static const OSSL_PARAM zc_chacha_settable_ctx[] = {
     OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TLS1_IV_FIXED, NULL, 0),
     OSSL_PARAM_utf8_string(ZC_PARAM_PRIORITY, NULL, 0),
     OSSL_PARAM_int(ZC_PARAM_TEST_STALL, NULL),
+    ZC_PIPE_TAG_PARAM
     OSSL_PARAM_END
 };
 
@@ -190,7 +200,7 @@ static int zc_get_tag_param(zc_aead_ctx *ctx, OSSL_PARAM *p)
 typedef enum zc_param_id {
     ZC_P_UNKNOWN = 0, ZC_P_IVLEN, ZC_P_KEYLEN, ZC_P_TAGLEN, ZC_P_TAG, ZC_P_IV,
     ZC_P_UPDATED_IV, ZC_P_TLS_AAD, ZC_P_TLS_AAD_PAD, ZC_P_TLS_IV_FIXED,
-    ZC_P_TLS_IV_INV, ZC_P_TLS_IV_GEN, ZC_P_PRIORITY, ZC_P_TEST_STALL
+    ZC_P_TLS_IV_INV, ZC_P_TLS_IV_GEN, ZC_P_PRIORITY, ZC_P_TEST_STALL, ZC_P_PIPE_TAG
 } zc_param_id;
 
 /*
@@ -254,6 +264,10 @@ static zc_param_id zc_param_lookup(const char *k)
         if (ZC_KEY_IS(k, OSSL_CIPHER_PARAM_AEAD_TLS1_SET_IV_INV))
             return ZC_P_TLS_IV_INV;
         return ZC_KEY_IS(k, OSSL_CIPHER_PARAM_AEAD_TLS1_GET_IV_GEN) ? ZC_P_TLS_IV_GEN : ZC_P_UNKNOWN;
+#ifdef ZC_HAVE_PIPELINE
+    case 'p':
+        return ZC_KEY_IS(k, OSSL_CIPHER_PARAM_PIPELINE_AEAD_TAG) ? ZC_P_PIPE_TAG : ZC_P_UNKNOWN;
+#endif
     case 'u':
         return ZC_KEY_IS(k, OSSL_CIPHER_PARAM_UPDATED_IV) ? ZC_P_UPDATED_IV : ZC_P_UNKNOWN;
     case 'z':
@@ -306,6 +320,12 @@ int zc_aead_get_ctx_params(void *vctx, OSSL_PARAM params[])
             if (gcm && !zc_get_iv_param(ctx, p))
                 return 0;
             break;
+#ifdef ZC_HAVE_PIPELINE
+        case ZC_P_PIPE_TAG:
+            if (!zc_pipe_tag_get(ctx, p))
+                return 0;
+            break;
+#endif
         case ZC_P_TLS_IV_GEN:
             if (!gcm)
                 break;
@@ -458,6 +478,9 @@ int zc_aead_set_ctx_params(void *vctx, const OSSL_PARAM params[])
         case ZC_P_TLS_IV_FIXED: ok = zc_set_iv_fixed_param(ctx, p); break;
         case ZC_P_PRIORITY:     ok = zc_set_priority_param(ctx, p); break;
         case ZC_P_TEST_STALL:   ok = zc_set_test_stall_param(ctx, p); break;
+#ifdef ZC_HAVE_PIPELINE
+        case ZC_P_PIPE_TAG:     ok = zc_pipe_tag_set(ctx, p); break;
+#endif
         case ZC_P_TLS_IV_INV:
             if (!gcm)
                 break;

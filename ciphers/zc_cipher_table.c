@@ -26,6 +26,16 @@ ZC_KIND(zc_aes256gcm, ZC_ALG_AES_256_GCM, ZC_FAMILY_GCM, 32)
 ZC_KIND(zc_chachapoly, ZC_ALG_CHACHA20_POLY1305, ZC_FAMILY_CHACHA_POLY, 32)
 
 #define ZC_FN(id, fn) { (id), (void (*)(void))(fn) }
+/* OpenSSL 3.5+: batches of packets under one key (EVP_CIPHER_can_pipeline). */
+#ifdef ZC_HAVE_PIPELINE
+#define ZC_PIPELINE_FNS                                                        \
+        ZC_FN(OSSL_FUNC_CIPHER_PIPELINE_ENCRYPT_INIT, zc_pipe_einit),          \
+        ZC_FN(OSSL_FUNC_CIPHER_PIPELINE_DECRYPT_INIT, zc_pipe_dinit),          \
+        ZC_FN(OSSL_FUNC_CIPHER_PIPELINE_UPDATE, zc_pipe_update),               \
+        ZC_FN(OSSL_FUNC_CIPHER_PIPELINE_FINAL, zc_pipe_final),
+#else
+#define ZC_PIPELINE_FNS
+#endif
 #define ZC_DISPATCH(sym, gettable_ctx, settable_ctx)                           \
     static const OSSL_DISPATCH sym##_functions[] = {                           \
         ZC_FN(OSSL_FUNC_CIPHER_NEWCTX, sym##_newctx),                          \
@@ -42,6 +52,7 @@ ZC_KIND(zc_chachapoly, ZC_ALG_CHACHA20_POLY1305, ZC_FAMILY_CHACHA_POLY, 32)
         ZC_FN(OSSL_FUNC_CIPHER_SET_CTX_PARAMS, zc_aead_set_ctx_params),        \
         ZC_FN(OSSL_FUNC_CIPHER_GETTABLE_CTX_PARAMS, gettable_ctx),             \
         ZC_FN(OSSL_FUNC_CIPHER_SETTABLE_CTX_PARAMS, settable_ctx),             \
+        ZC_PIPELINE_FNS                                                        \
         { 0, NULL }                                                            \
     };
 

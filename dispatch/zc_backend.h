@@ -40,6 +40,14 @@
  * All functions return 1 on success, 0 on failure (never a partial write
  * that the caller could mistake for success).
  */
+/* One whole message of a batch under one key (msg_batch). */
+typedef struct zc_batch_msg {
+    const unsigned char *iv, *aad, *in;
+    unsigned char *out;
+    size_t ivlen, aadlen, len;
+    unsigned char tag[ZC_TAG_LEN];  /* computed (decrypt too: the caller compares) */
+} zc_batch_msg;
+
 typedef struct zc_aead_ops {
     int (*key_setup)(void *key_state, const unsigned char *key);
     /* first_len: the length of the msg_update about to follow (0: none or
@@ -62,6 +70,14 @@ typedef struct zc_aead_ops {
                        const unsigned char *aad, size_t aadlen, unsigned char *out,
                        const unsigned char *in, size_t len,
                        unsigned char tag[ZC_TAG_LEN], int enc);
+    /*
+     * Optional (may be NULL): n whole messages at once (the pipeline API),
+     * where the backend has multi-lane code that runs several packets in
+     * one pass; it picks which go through it and sends the rest (long
+     * ones) to its single-message path. Writes every out and tag; 1 ok,
+     * 0 failure.
+     */
+    int (*msg_batch)(const void *key_state, zc_batch_msg *msgs, size_t n, int enc);
 } zc_aead_ops;
 
 typedef struct zc_backend {

@@ -8,4 +8,9 @@
  * chunks and opened again. */
 int zc_kat_run(const zc_aead_ops *const aead[ZC_ALG_COUNT]);
 
+/* 1 if ops' batch path (msg_batch, must exist) reproduces the portable
+ * backend's one-message results for a batch of mixed lengths, both ways. A
+ * 0 switches the batch path off, never the backend. */
+int zc_kat_batch(const zc_aead_ops *ops, zc_alg alg);
+
 #endif

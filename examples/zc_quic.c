@@ -3,6 +3,7 @@
  *   zc-quic protect   --aead A --key HEX --iv HEX --hp HEX --pn N --header HEX --payload HEX
  *   zc-quic unprotect --aead A --key HEX --iv HEX --hp HEX --packet HEX [--pn N] [--dcid-len L]
  *   zc-quic stream    --aead A --packets N --size B [--corrupt-every K] [--async-jobs N]
+ *                     [--burst N | --per-packet]  (bursts: the pipeline API on OpenSSL 3.5+)
  * Common: --module-dir DIR loads zcrypto (and default) from DIR; otherwise
  * the process's openssl.cnf decides (e.g. OPENSSL_CONF with zcrypto enabled).
  */
@@ -52,7 +53,8 @@ static void usage(void)
             "  --key HEX --iv HEX --hp HEX          packet and header-protection keys\n"
             "  --pn N --header HEX --payload HEX    (protect)\n"
             "  --packet HEX [--pn N] [--dcid-len L] (unprotect; --pn: expected pn)\n"
-            "  --packets N --size B [--corrupt-every K] [--async-jobs N] (stream)\n"
+            "  --packets N --size B [--corrupt-every K] [--async-jobs N]\n"
+            "  [--burst N (1..32, default 16) | --per-packet] (stream)\n"
             "  --module-dir DIR                     load zcrypto.so from DIR\n");
 }
 
@@ -66,6 +68,7 @@ int main(int argc, char **argv)
         { "dcid-len", required_argument, NULL, 'd' }, { "packets", required_argument, NULL, 'N' },
         { "size", required_argument, NULL, 's' }, { "corrupt-every", required_argument, NULL, 'c' },
         { "async-jobs", required_argument, NULL, 'j' }, { "module-dir", required_argument, NULL, 'm' },
+        { "burst", required_argument, NULL, 'b' }, { "per-packet", no_argument, NULL, '1' },
         { NULL, 0, NULL, 0 }
     };
     const char *aead = "aes-128-gcm", *key_hex = NULL, *iv_hex = NULL, *hp_hex = NULL;
@@ -73,7 +76,8 @@ int main(int argc, char **argv)
     unsigned char *key = NULL, *iv = NULL, *hp = NULL, *hdr = NULL, *payload = NULL, *pkt = NULL;
     size_t keylen = 0, ivlen = 0, hplen = 0, hdrlen = 0, plen = 0, pktlen = 0, dcid_len = 0;
     long long pn = -1;
-    zc_quic_stream_opts so = { .packets = 10000, .size = 1200, .corrupt_every = 10, .async_jobs = 0 };
+    zc_quic_stream_opts so = { .packets = 10000, .size = 1200, .corrupt_every = 10, .async_jobs = 0,
+                               .burst = 16 };
     zc_quic_keys k;
     int c, rc = 1;
     const char *cmd;
@@ -100,6 +104,8 @@ int main(int argc, char **argv)
         case 'c': so.corrupt_every = strtoul(optarg, NULL, 0); break;
         case 'j': so.async_jobs = strtoul(optarg, NULL, 0); break;
         case 'm': module_dir = optarg; break;
+        case 'b': so.burst = strtoul(optarg, NULL, 0); break;
+        case '1': so.burst = 1; break;
         default: usage(); return 2;
         }
     }

@@ -63,6 +63,25 @@ zc_quic_err zc_quic_unprotect(zc_quic_keys *k, unsigned char *pkt, size_t len,
                               size_t dcid_len, int64_t largest_pn,
                               size_t *hdrlen, uint64_t *pn, size_t *plen);
 
+/*
+ * Bursts (like a GSO batch): the same results as packet after packet, the
+ * AEAD of the whole burst in one call of OpenSSL 3.5's pipeline API when
+ * the AEAD's provider has it (zc_quic_keys_can_burst), else one by one.
+ */
+#define ZC_QUIC_BURST_MAX 32
+int zc_quic_keys_can_burst(const zc_quic_keys *k);
+/* n packets on one header template, payloads of plen bytes. */
+zc_quic_err zc_quic_protect_burst(zc_quic_keys *k, size_t n, const uint64_t *pn,
+                                  const unsigned char *hdr, size_t hdrlen,
+                                  const unsigned char *const *payload, size_t plen,
+                                  unsigned char *const *out, size_t outcap, size_t *outlen);
+/* n received packets, each as zc_quic_unprotect (err[i] its result);
+ * scratch: n buffers of ZC_QUIC_MAX_PACKET bytes. */
+void zc_quic_unprotect_burst(zc_quic_keys *k, size_t n, unsigned char *const *pkt,
+                             const size_t *len, size_t dcid_len, int64_t largest_pn,
+                             size_t *hdrlen, uint64_t *pn, size_t *plen, zc_quic_err *err,
+                             unsigned char *const *scratch);
+
 /* RFC 9000 appendix A.3. */
 uint64_t zc_quic_pn_decode(int64_t largest_pn, uint64_t truncated, unsigned pn_bits);
 

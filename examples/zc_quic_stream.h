@@ -10,6 +10,7 @@ typedef struct zc_quic_stream_opts {
     size_t size;           /* payload bytes per packet (>= 32) */
     size_t corrupt_every;  /* every K-th packet is damaged on the way; 0: none */
     size_t async_jobs;     /* receiver unprotects inside this many ASYNC jobs; 0: sync */
+    size_t burst;          /* packets per protect/unprotect call (1: per packet) */
 } zc_quic_stream_opts;
 
 /* Runs the pipeline, prints its report; 1 when every damaged packet was

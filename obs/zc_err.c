@@ -40,6 +40,7 @@ static const OSSL_ITEM zc_reason_strings[] = {
     { ZC_R_SEED_EXHAUSTED, "zcrypto: RDSEED gave no entropy (retries exhausted)" },
     { ZC_R_HEALTH_TEST_FAILED, "zcrypto: entropy health test failed; seed source in error state" },
     { ZC_R_SEED_NOT_READY, "zcrypto: seed source not instantiated or in error state" },
+    { ZC_R_INVALID_PIPELINE, "zcrypto: invalid pipeline call" },
     { 0, NULL }
 };
 

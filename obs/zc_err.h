@@ -39,6 +39,7 @@ typedef enum zc_reason {
     ZC_R_SEED_EXHAUSTED,
     ZC_R_HEALTH_TEST_FAILED,
     ZC_R_SEED_NOT_READY,
+    ZC_R_INVALID_PIPELINE,
     ZC_R_MAX
 } zc_reason;
 

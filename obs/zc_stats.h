@@ -122,6 +122,12 @@ static inline void zc_stats_count_op_bytes(zc_stats *s, zc_backend_id be, zc_alg
         zc_stats_add(&sh->cell[be][alg].bytes, bytes, excl);
 }
 
+/* n finished messages at once (a pipeline batch). */
+static inline void zc_stats_count_ops(zc_stats *s, zc_backend_id be, zc_alg alg, uint64_t n)
+{
+    ZC_STATS_CELL(s, be, alg, ops, n);
+}
+
 /* Counted as processed, so a long stream that never finishes still shows. */
 static inline void zc_stats_count_bytes(zc_stats *s, zc_backend_id be, zc_alg alg,
                                         uint64_t bytes)

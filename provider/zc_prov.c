@@ -15,6 +15,7 @@
 #include "zc_err.h"
 #include "zc_ciphers.h"
 #include "zc_cpu.h"
+#include "zc_kat.h"
 #include "zc_serve.h"
 #include "zc_seed.h"
 
@@ -396,6 +397,14 @@ ZC_EXPORT int OSSL_provider_init(const OSSL_CORE_HANDLE *handle,
     }
     if (!zc_prov_select_backend(provctx, skipped, sizeof(skipped)))
         goto err;
+    /* A multi-lane kernel that fails its self-test switches the pipeline's
+     * batch path off; the pipeline then runs packet after packet. */
+    for (int a = 0; a < ZC_ALG_COUNT; a++) {
+        const zc_aead_ops *ops = provctx->backend->aead[a];
+
+        provctx->batch_ok[a] = ops != NULL && ops->msg_batch != NULL
+                               && zc_kat_batch(ops, (zc_alg)a);
+    }
     if ((provctx->async = zc_async_new(&provctx->config.async)) == NULL) {
         ZC_raise(handle, ZC_R_MALLOC_FAILURE, "async scheduler");
         if (provctx->backend->release != NULL)

@@ -33,6 +33,8 @@ typedef struct zc_provctx {
     char policy_json[1024];                 /* the stats JSON's serving fields */
     char buildinfo[1024];
     zc_stats stats;
+    /* The backend's batch path (pipeline API) passed its self-test. */
+    int batch_ok[ZC_ALG_COUNT];
 } zc_provctx;
 
 /*

@@ -69,4 +69,10 @@ if ! timeout 900 qemu-aarch64 -cpu max test/test_health >"$out/health.log" 2>&1;
     tail -20 "$out/health.log"; rc=1
 fi
 grep -E "^[0-9]+%: Checks" "$out/health.log" || true
+# The pipeline API on neon and portable (on OpenSSL 3.0 the suite checks it is absent).
+echo "== aarch64: test_pipeline under qemu-aarch64"
+if ! ZC_TEST_PIPE_BATCHES=40 timeout 900 qemu-aarch64 -cpu max test/test_pipeline >"$out/pipeline.log" 2>&1; then
+    tail -20 "$out/pipeline.log"; rc=1
+fi
+grep -E "^backends under test|^[0-9]+%: Checks" "$out/pipeline.log" || true
 exit $rc

@@ -305,3 +305,111 @@ int zc_chachapoly_mode_oneshot(const zc_chachapoly_prims *p, const void *key,
     zc_cp_update(p, key, &m, out, in, len, enc, 1);
     return zc_chachapoly_mode_finish(p, key, &m, tag); /* wipes what m held */
 }
+
+/* ------------------------------------------------------------ batches */
+
+/*
+ * Packets of up to this many blocks go through the lanes; longer ones keep
+ * the single-message path, whose full-width passes already fill the
+ * vectors. A group of fewer packets than a quarter of the lanes does too:
+ * the idle lanes would cost more than the calls saved.
+ */
+#define ZC_CP_BATCH_BLOCKS 16
+
+/* Poly1305 over AAD and ciphertext with the one-time key pk; m is scratch. */
+static void zc_cp_batch_tag(const zc_chachapoly_prims *p, const void *key, zc_cp_msg *m,
+                            const unsigned char pk[32], const zc_batch_msg *b,
+                            const unsigned char *ct)
+{
+    p->poly_init(m->poly, pk);
+    m->pbuf_len = 0;
+    m->ks_high = 0;
+    m->aadlen = b->aadlen;
+    m->ctlen = b->len;
+    zc_cp_poly(p, m, b->aad, b->aadlen);
+    zc_cp_poly_pad(p, m);
+    zc_cp_poly(p, m, ct, b->len);
+    zc_chachapoly_mode_finish(p, key, m, (unsigned char *)b->tag); /* wipes m */
+}
+
+/*
+ * Up to p->lanes packets at once, one per 32-bit lane: block 0 of every
+ * lane keys its Poly1305, then block i of every lane encrypts that lane's
+ * bytes 64 (i - 1) ..; a lane whose packet is done idles. Decrypt hashes
+ * the ciphertext before the data blocks overwrite it (in place).
+ */
+static void zc_cp_batch_group(const zc_chachapoly_prims *p, const zc_chachapoly_key *k,
+                              zc_batch_msg **g, size_t cnt, int enc)
+{
+    uint32_t ctr[ZC_CP_LANES_MAX] = { 0 }, nw[3][ZC_CP_LANES_MAX] = { { 0 } };
+    unsigned char ks[64 * ZC_CP_LANES_MAX] __attribute__((aligned(64)));
+    unsigned char pk[ZC_CP_LANES_MAX][32];
+    zc_cp_msg m;
+    size_t blocks = 0;
+
+    for (size_t j = 0; j < cnt; j++) {
+        size_t nb = (g[j]->len + 63) / 64;
+
+        for (int w = 0; w < 3; w++)
+            nw[w][j] = zc_le32(g[j]->iv + 4 * w);
+        if (nb > blocks)
+            blocks = nb;
+    }
+    p->chacha20_lanes(k->k, ctr, (const uint32_t(*)[ZC_CP_LANES_MAX])nw, ks);
+    for (size_t j = 0; j < cnt; j++)
+        memcpy(pk[j], ks + 64 * j, 32);
+    if (!enc)
+        for (size_t j = 0; j < cnt; j++)
+            zc_cp_batch_tag(p, k, &m, pk[j], g[j], g[j]->in);
+    for (size_t b = 1; b <= blocks; b++) {
+        for (size_t j = 0; j < p->lanes; j++)
+            ctr[j] = (uint32_t)b;
+        p->chacha20_lanes(k->k, ctr, (const uint32_t(*)[ZC_CP_LANES_MAX])nw, ks);
+        for (size_t j = 0; j < cnt; j++) {
+            size_t off = 64 * (b - 1);
+
+            if (off < g[j]->len)
+                zc_cp_xor(g[j]->out + off, g[j]->in + off, ks + 64 * j,
+                          g[j]->len - off < 64 ? g[j]->len - off : 64);
+        }
+    }
+    if (enc)
+        for (size_t j = 0; j < cnt; j++)
+            zc_cp_batch_tag(p, k, &m, pk[j], g[j], g[j]->out);
+    zc_wipe(ks, sizeof(ks));
+    zc_wipe(pk, sizeof(pk));
+}
+
+int zc_chachapoly_mode_batch(const zc_chachapoly_prims *p, const void *key,
+                             zc_batch_msg *msgs, size_t n, int enc)
+{
+    zc_batch_msg *g[ZC_CP_LANES_MAX];
+    size_t cnt = 0;
+
+    for (size_t i = 0; i <= n; i++) {
+        zc_batch_msg *b = i < n ? &msgs[i] : NULL;
+        int lane = b != NULL && p->chacha20_lanes != NULL && b->ivlen == 12
+                   && b->len <= 64 * ZC_CP_BATCH_BLOCKS;
+
+        if (lane)
+            g[cnt++] = b;
+        /* A full group, or the end: run it (a small rest one by one). */
+        if (cnt > 0 && (cnt == p->lanes || b == NULL)) {
+            if (cnt * 4 >= p->lanes) {
+                zc_cp_batch_group(p, key, g, cnt, enc);
+            } else {
+                for (size_t j = 0; j < cnt; j++)
+                    if (zc_chachapoly_mode_oneshot(p, key, g[j]->iv, 12, g[j]->aad,
+                                                   g[j]->aadlen, g[j]->out, g[j]->in,
+                                                   g[j]->len, g[j]->tag, enc) != 1)
+                        return 0;
+            }
+            cnt = 0;
+        }
+        if (b != NULL && !lane
+            && zc_chachapoly_mode_oneshot(p, key, b->iv, b->ivlen, b->aad, b->aadlen, b->out,
+                                          b->in, b->len, b->tag, enc) != 1)
+            return 0;
+    }
+    return 1;
+}

@@ -52,6 +52,7 @@ int zc_gcm_mode_finish(const zc_gcm_prims *p, const void *key, void *msg,
 
 /* ------------------------------------------------- ChaCha20-Poly1305 */
 #define ZC_POLY_STATE_MAX 640
+#define ZC_CP_LANES_MAX 16
 
 typedef struct zc_chachapoly_prims {
     /*
@@ -83,6 +84,16 @@ typedef struct zc_chachapoly_prims {
      * block 0 from its first pass instead of a call of its own.
      */
     unsigned pass_plus1;
+    /*
+     * Optional (NULL: none): one keystream block for each of `lanes`
+     * packets at once, lane j with its own counter ctr[j] and nonce words
+     * nonce[0..2][j]; ks[64 j ..] is lane j's block. The batch path
+     * (zc_chachapoly_mode_batch) runs short packets of a burst through it,
+     * one packet per 32-bit lane, instead of one packet after another.
+     */
+    void (*chacha20_lanes)(const uint32_t key[8], const uint32_t ctr[ZC_CP_LANES_MAX],
+                           const uint32_t nonce[3][ZC_CP_LANES_MAX], unsigned char *ks);
+    unsigned lanes;
 } zc_chachapoly_prims;
 
 #define ZC_CP_KS_BLOCKS 16
@@ -106,6 +117,9 @@ int zc_chachapoly_mode_oneshot(const zc_chachapoly_prims *p, const void *key,
                                const unsigned char *aad, size_t aadlen, unsigned char *out,
                                const unsigned char *in, size_t len,
                                unsigned char tag[ZC_TAG_LEN], int enc);
+/* n whole messages: short ones through chacha20_lanes, the rest one by one. */
+int zc_chachapoly_mode_batch(const zc_chachapoly_prims *p, const void *key,
+                             zc_batch_msg *msgs, size_t n, int enc);
 
 /* 64-bit scalar Poly1305 (44/44/42-bit limbs, 128-bit products): for
  * backends on 64-bit CPUs; the portable backend keeps 26-bit limbs. */
@@ -118,7 +132,7 @@ void zc_poly1305_64_finish(void *st, unsigned char tag[16]);
  * adapters that bind the backend's primitive table, so a backend file
  * states its table once and never repeats the framing.
  */
-#define ZC_MODE_OPS(name, mode, prims, key_setup_fn, oneshot_fn)                      \
+#define ZC_MODE_OPS(name, mode, prims, key_setup_fn, oneshot_fn, batch_fn)            \
     static int name##_start(const void *k, void *m, const unsigned char *iv,          \
                             size_t ivlen, const unsigned char *aad, size_t aadlen,    \
                             size_t first_len)                                         \
@@ -138,11 +152,11 @@ void zc_poly1305_64_finish(void *st, unsigned char tag[16]);
         return zc_##mode##_mode_finish(&(prims), k, m, tag);                          \
     }                                                                                 \
     static const zc_aead_ops name = {                                                 \
-        key_setup_fn, name##_start, name##_update, name##_finish, oneshot_fn,         \
+        key_setup_fn, name##_start, name##_update, name##_finish, oneshot_fn, batch_fn, \
     };
 
 #define ZC_GCM_MODE_OPS(name, prims, key_setup_fn) \
-    ZC_MODE_OPS(name, gcm, prims, key_setup_fn, NULL)
+    ZC_MODE_OPS(name, gcm, prims, key_setup_fn, NULL, NULL)
 #define ZC_CHACHAPOLY_MODE_OPS(name, prims)                                               \
     static int name##_oneshot(const void *k, const unsigned char *iv, size_t ivlen,       \
                               const unsigned char *aad, size_t aadlen, unsigned char *out, \
@@ -152,7 +166,12 @@ void zc_poly1305_64_finish(void *st, unsigned char tag[16]);
         return zc_chachapoly_mode_oneshot(&(prims), k, iv, ivlen, aad, aadlen, out, in,   \
                                           len, tag, enc);                                 \
     }                                                                                     \
-    ZC_MODE_OPS(name, chachapoly, prims, zc_chachapoly_mode_key_setup, name##_oneshot)
+    static int name##_batch(const void *k, zc_batch_msg *msgs, size_t n, int enc)         \
+    {                                                                                     \
+        return zc_chachapoly_mode_batch(&(prims), k, msgs, n, enc);                       \
+    }                                                                                     \
+    ZC_MODE_OPS(name, chachapoly, prims, zc_chachapoly_mode_key_setup, name##_oneshot,    \
+                name##_batch)
 
 /*
  * The 20 ChaCha rounds as 10 column + diagonal double rounds over a state

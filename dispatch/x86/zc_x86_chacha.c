@@ -372,3 +372,38 @@ void zc_x86_chacha20_avx512(const uint32_t key[8], uint32_t counter, const uint3
     }
     zc_chacha20_rest(zc_chacha20_x8, zc_chacha20_rows4, key, counter, nonce, out, in, nblocks);
 }
+
+/*
+ * Sixteen packets at once, one per 32-bit lane: the vertical layout of
+ * zc_chacha20_x16_core with each lane's own counter and nonce words loaded
+ * as vectors instead of broadcast, so lane j computes one block of packet
+ * j. ks receives lane j's block at 64 j (the same transpose as a pass).
+ */
+static const unsigned char zc_zero_pass[1024] __attribute__((aligned(64)));
+
+ZC_AVX512VL void zc_x86_chacha20_lanes16(const uint32_t key[8], const uint32_t ctr[16],
+                                         const uint32_t nonce[3][16], unsigned char *ks)
+{
+    __m512i x[16], v[4][4];
+
+#pragma GCC unroll 16
+    for (int i = 0; i < 12; i++)
+        x[i] = _mm512_set1_epi32((int)(i < 4 ? zc_sigma[i] : key[i - 4]));
+    x[12] = _mm512_loadu_si512(ctr);
+    x[13] = _mm512_loadu_si512(nonce[0]);
+    x[14] = _mm512_loadu_si512(nonce[1]);
+    x[15] = _mm512_loadu_si512(nonce[2]);
+    ZC_CHACHA20_ROUNDS(ZC_QR, x);
+#pragma GCC unroll 16
+    for (int i = 0; i < 12; i++)
+        x[i] = _mm512_add_epi32(x[i], _mm512_set1_epi32((int)(i < 4 ? zc_sigma[i] : key[i - 4])));
+    x[12] = _mm512_add_epi32(x[12], _mm512_loadu_si512(ctr));
+    x[13] = _mm512_add_epi32(x[13], _mm512_loadu_si512(nonce[0]));
+    x[14] = _mm512_add_epi32(x[14], _mm512_loadu_si512(nonce[1]));
+    x[15] = _mm512_add_epi32(x[15], _mm512_loadu_si512(nonce[2]));
+    ZC_VERT_UNPACK(_mm512_, x, v);
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; j++)
+        zc_lanes_xor_store(v[0][j], v[1][j], v[2][j], v[3][j], ks + 64 * j, zc_zero_pass + 64 * j,
+                           256, 4);
+}

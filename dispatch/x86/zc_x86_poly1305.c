@@ -246,4 +246,5 @@ const zc_chachapoly_prims zc_x86_chachapoly_avx512_prims = {
     zc_x86_chacha20_avx512, zc_poly1305_64_init, zc_x86_poly1305_blocks, zc_x86_poly1305_finish,
     16, /* sixteen blocks per pass cost a third of sixteen one at a time */
     1,  /* seventeen: the seventeenth rides in the sixteen's rounds */
+    zc_x86_chacha20_lanes16, 16, /* bursts: one packet per 32-bit lane */
 };
