@@ -41,7 +41,8 @@ struct zc_pipe {
     size_t n, ivlen, taglen;
     zc_pipe_phase phase;
     int tags_set;                               /* decrypt: expected tags given */
-    unsigned char iv[ZC_PIPE_MAX][ZC_GCM_IV_MAX];
+    /* Pipeline IVs stay inline: GCM up to the default provider's 128 bytes. */
+    unsigned char iv[ZC_PIPE_MAX][ZC_GCM_IV_INLINE];
     unsigned char tag[ZC_PIPE_MAX][ZC_TAG_LEN]; /* computed */
     unsigned char want[ZC_PIPE_MAX][ZC_TAG_LEN];/* decrypt: expected */
     size_t aad_off[ZC_PIPE_MAX], aad_len[ZC_PIPE_MAX];
@@ -109,7 +110,7 @@ static int zc_pipe_init(zc_aead_ctx *ctx, const unsigned char *key, size_t keyle
                         const OSSL_PARAM params[], int enc)
 {
     size_t min = ctx->kind->family == ZC_FAMILY_GCM ? 1 : ZC_CHACHA_IV_LEN;
-    size_t max = ctx->kind->family == ZC_FAMILY_GCM ? ZC_GCM_IV_MAX : ZC_CHACHA_IV_LEN;
+    size_t max = ctx->kind->family == ZC_FAMILY_GCM ? ZC_GCM_IV_INLINE : ZC_CHACHA_IV_LEN;
     zc_pipe *p;
 
     zc_pipe_off(ctx);
