@@ -90,9 +90,6 @@ int zc_aead_set_iv(zc_aead_ctx *ctx, const unsigned char *iv, size_t ivlen);
 /* Arms a new message with ctx->iv as its IV (phase READY, AAD cleared). */
 void zc_aead_msg_arm(zc_aead_ctx *ctx);
 int zc_aead_rand(zc_aead_ctx *ctx, unsigned char *buf, size_t len);
-/* GCM encrypt with no IV draws a random one (as the default provider does)
- * when input arrives or the IV is asked for; anything else without an IV fails. */
-int zc_aead_iv_materialize(zc_aead_ctx *ctx);
 /* One whole message in one call: the TLS record path. Decrypt compares
  * tag_in in constant time and wipes out on mismatch. */
 int zc_aead_oneshot(zc_aead_ctx *ctx, const unsigned char *nonce, size_t noncelen,

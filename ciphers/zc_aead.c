@@ -12,8 +12,13 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include "internal.h"
+#include "zc_ct.h"
 #include "zc_err.h"
 #include "zc_stats.h"
+
+#ifdef ZC_CT_CANARY
+volatile unsigned char zc_ct_canary_table[256];
+#endif
 
 /* SP 800-38D: at most 2^39 - 256 bits of plaintext per GCM invocation. */
 #define ZC_GCM_MAX_DATA   ((UINT64_C(1) << 36) - 32)
@@ -154,7 +159,23 @@ static inline int zc_key_equal(const unsigned char *a, const unsigned char *b, s
         memcpy(&y, b + i, 8);
         acc |= x ^ y;
     }
-    return acc == 0;
+    int eq = acc == 0;
+
+    /* The verdict is public (the caller acts on it); its inputs are not. */
+    ZC_CT_PUBLIC(&eq, sizeof(eq));
+    return eq;
+}
+
+/* A full tag inline, a truncated one through CRYPTO_memcmp. */
+static int zc_tag_equal(const unsigned char *computed, const unsigned char *expected, size_t len)
+{
+    int eq;
+
+    if (len == ZC_TAG_LEN)
+        return zc_key_equal(computed, expected, ZC_TAG_LEN);
+    eq = CRYPTO_memcmp(computed, expected, len) == 0;
+    ZC_CT_PUBLIC(&eq, sizeof(eq));
+    return eq;
 }
 
 int zc_aead_key_install(zc_aead_ctx *ctx, const unsigned char *key, size_t keylen)
@@ -165,6 +186,7 @@ int zc_aead_key_install(zc_aead_ctx *ctx, const unsigned char *key, size_t keyle
         return 0;
     }
     ctx->tls_enc_records = 0;
+    ZC_CT_CANARY_TOUCH(key[0]);
     /* Re-keying with the key we hold (openssl speed, some TLS stacks) must
      * not redo key expansion; compare in constant time, it is a secret. */
     if (ctx->key_set && zc_key_equal(ctx->key, key, keylen))
@@ -231,7 +253,7 @@ int zc_aead_dinit(void *vctx, const unsigned char *key, size_t keylen,
     return zc_aead_init(vctx, key, keylen, iv, ivlen, params, 0);
 }
 
-int zc_aead_iv_materialize(zc_aead_ctx *ctx)
+static int zc_aead_iv_materialize(zc_aead_ctx *ctx)
 {
     if (ctx->phase != ZC_MSG_NO_IV)
         return 1;
@@ -412,8 +434,7 @@ static int zc_aead_finish(zc_aead_ctx *ctx)
         ctx->tag_ready = 1;
         if (ctx->kind->family == ZC_FAMILY_GCM)
             ctx->taglen = ZC_TAG_LEN;
-    } else if (ctx->taglen == ZC_TAG_LEN ? !zc_key_equal(computed, ctx->tag, ZC_TAG_LEN)
-                                         : CRYPTO_memcmp(computed, ctx->tag, ctx->taglen) != 0) {
+    } else if (!zc_tag_equal(computed, ctx->tag, ctx->taglen)) {
         zc_stats_count_tag_failure(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg);
         ZC_CTX_RAISE(ctx, ZC_R_TAG_MISMATCH, "%s", zc_alg_name(ctx->kind->alg));
         goto err;
