@@ -96,7 +96,21 @@ def main():
                 s += bytes([kind, typ, size, st * 3 + kind]) + bytes(range(80))
             open(f"{pout}/state-{alg}-{st}", "wb").write(s)
             n += 1
-    print(f"{n} seeds in {out} and {pout}")
+    # fuzz_tls: each algorithm x TLS 1.2/1.3, clean and damaged records
+    # (mode bits: 2 flip a bit, 4 cut the record, 8 a wrong AAD length).
+    tout = "fuzz/corpus/fuzz_tls"
+    os.makedirs(tout, exist_ok=True)
+    for alg in range(4):
+        for v in range(2):
+            for mode in (0, 2, 4, 8, 0x22):
+                s = bytes([0, alg, v]) + bytes(range(1, 33)) + bytes(range(40, 52))
+                for r in range(3):
+                    ln = [0, 1, 64, 300][(r + mode) % 4]
+                    s += bytes([mode, 0x17, ln >> 8, ln & 255, 0, 7 + r]) + bytes(7) + bytes([r])
+                    s += bytes(range(min(ln, 256)))
+                open(f"{tout}/a{alg}-v{v}-m{mode:02x}", "wb").write(s)
+                n += 1
+    print(f"{n} seeds in {out}, {pout}, {tout}")
 
 
 if __name__ == "__main__":

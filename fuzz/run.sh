@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the fuzz harnesses (fuzz/build.sh: clang, libFuzzer, ASan, UBSan)
-# and runs each for $ZC_FUZZ_SECONDS (default 20; longer runs: e.g.
+# and runs each for $ZC_FUZZ_SECONDS (default 10, what CI runs; longer: e.g.
 # ZC_FUZZ_SECONDS=3600) over every backend (the input's first byte picks
 # it), starting from the checked-in seeds in fuzz/corpus/<harness>/. Then
 # replays the seeds and fuzz/regress/<harness>/ (inputs that once found a
@@ -10,7 +10,7 @@
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 out=${ZC_FUZZ_DIR:-$src/build-fuzz}
-secs=${ZC_FUZZ_SECONDS:-20}
+secs=${ZC_FUZZ_SECONDS:-10}
 
 [ -n "${ZC_FUZZ_NO_BUILD:-}" ] || bash "$src/fuzz/build.sh"
 export ZC_MODULE_DIR=$out/src/.libs

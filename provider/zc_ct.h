@@ -3,9 +3,10 @@
  * -DZC_CT_VALGRIND, ZC_CT_PUBLIC tells valgrind memcheck that a value
  * computed from secrets is public by design (a tag comparison's verdict),
  * so the branch on it is not reported; every other branch or memory index
- * that depends on key, plaintext or tag is. -DZC_CT_CANARY adds a
- * deliberate secret-dependent table index to key setup: the check must fail
- * on such a build. Neither flag is ever set in a normal build.
+ * that depends on key, plaintext or tag is. -DZC_CT_CANARY compiles in a
+ * deliberate secret-dependent table index in key setup, armed when
+ * $ZC_CT_CANARY_ARMED is set: the check must fail then. Neither flag is
+ * ever set in a normal build.
  */
 #ifndef ZC_CT_H
 #define ZC_CT_H
@@ -19,7 +20,9 @@
 
 #ifdef ZC_CT_CANARY
 extern volatile unsigned char zc_ct_canary_table[256];
-#define ZC_CT_CANARY_TOUCH(secret_byte) ((void)zc_ct_canary_table[(secret_byte)])
+int zc_ct_canary_armed(void);
+#define ZC_CT_CANARY_TOUCH(secret_byte) \
+    ((void)(zc_ct_canary_armed() ? zc_ct_canary_table[(secret_byte)] : 0))
 #else
 #define ZC_CT_CANARY_TOUCH(secret_byte) ((void)0)
 #endif
