@@ -346,18 +346,6 @@ static void zc_run(zc_seq *s, int i, const zc_args *a)
     }
 }
 
-/* ZC_FUZZ_TRACE=1: every operation and both results on stderr. */
-static int zc_trace;
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    zc_trace = getenv("ZC_FUZZ_TRACE") != NULL;
-    zc_fuzz_setup();
-    return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     zc_fuzz_in in = { data, size };
@@ -392,7 +380,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         snprintf(what, sizeof(what), "%s %s step %d op %d flags %#x ival %d len %zu",
                  z->name, zc_fuzz_alg_names[alg], step, a.op, a.flags, a.ival, a.len);
-        if (zc_trace)
+        if (zc_fuzz_trace)
             fprintf(stderr, "%s: zcrypto %d outl %d, default %d outl %d %s\n", what,
                     zc_r[0].ret, zc_r[0].outl, zc_r[1].ret, zc_r[1].outl, zreason);
         if ((zc_r[0].ret > 0) != (zc_r[1].ret > 0)) {

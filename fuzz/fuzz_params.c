@@ -143,17 +143,6 @@ static void zc_provider_params(zc_fuzz_side *z, zc_fuzz_in *in)
     OSSL_PROVIDER_unload(p);
 }
 
-static int zc_trace;
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    zc_trace = getenv("ZC_FUZZ_TRACE") != NULL;
-    zc_fuzz_setup();
-    return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static int built;
@@ -181,7 +170,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int step = 0; ok[0] && step < 16 && in.n > 0; step++) {
         uint8_t kind = zc_fuzz_u8(&in) % 4, type = zc_fuzz_u8(&in);
 
-        if (zc_trace)
+        if (zc_fuzz_trace)
             fprintf(stderr, "step %d kind %d type %d\n", step, kind, type);
         size_t sz = zc_fuzz_u8(&in) % (ZC_BUF + 1);
         /* 128 bytes of slack: asked for tlsivgen into a 0-byte buffer, the
@@ -200,7 +189,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         names = &zc_lists[alg][kind];
         idx = zc_fuzz_u8(&in) % names->n;
         zc_fuzz_bytes(&in, val, sizeof(val));
-        if (zc_trace)
+        if (zc_fuzz_trace)
             fprintf(stderr, "  %s size %zu val %02x%02x\n", names->name[idx], sz, val[0], val[1]);
         /* Wild (type & 0x40): any type and size, only robustness is
          * checked (OpenSSL's own converters answer those). Otherwise the

@@ -65,14 +65,6 @@ static int zc_tls13_record(EVP_CIPHER_CTX *x, int enc, const unsigned char *nonc
     return !enc || EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_GET_TAG, 16, buf + len) > 0;
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    zc_fuzz_setup();
-    return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     zc_fuzz_in in = { data, size };

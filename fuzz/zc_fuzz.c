@@ -138,6 +138,18 @@ void zc_fuzz_setup(void)
     fprintf(stderr, "\n");
 }
 
+int zc_fuzz_trace;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    zc_fuzz_trace = getenv("ZC_FUZZ_TRACE") != NULL;
+    zc_fuzz_setup();
+    return 0;
+}
+
 zc_fuzz_side *zc_fuzz_default(void)
 {
     return &zc_dflt;

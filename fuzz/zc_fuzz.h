@@ -31,10 +31,12 @@ typedef struct zc_fuzz_in {
 /*
  * Loads the default provider and zcrypto from $ZC_MODULE_DIR, once per
  * backend this CPU runs (or only $ZC_FUZZ_BACKEND), and installs the
- * deterministic RAND. Call from LLVMFuzzerInitialize: libFuzzer only
- * counts coverage of modules loaded before fuzzing starts.
+ * deterministic RAND. zc_fuzz.c's LLVMFuzzerInitialize calls it: libFuzzer
+ * only counts coverage of modules loaded before fuzzing starts.
  */
 void zc_fuzz_setup(void);
+/* ZC_FUZZ_TRACE set: the harnesses print each operation and both results. */
+extern int zc_fuzz_trace;
 zc_fuzz_side *zc_fuzz_default(void);
 /* The zcrypto side for this input: its first byte picks the backend. */
 zc_fuzz_side *zc_fuzz_pick(zc_fuzz_in *in);
