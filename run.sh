@@ -68,7 +68,8 @@ need_hardening_pkgs() {
 }
 
 # TSan over the async engine, the constant-time check, then each fuzzer
-# for $ZC_FUZZ_SECONDS (10 by default) and its corpus replayed per backend.
+# (a fixed-seed run; ZC_FUZZ_SECONDS=N: random for N s) and its corpus
+# replayed per backend.
 hardening() {
     local rc=0
     need_hardening_pkgs
