@@ -406,8 +406,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         /* A failed final has started the message in the default (its IV
          * is in the GCM state) just as input has. */
+        /* So have IV generation and the invocation field: the default
+         * loads the IV into its GCM state there; a new key drops it. */
         if ((zc_r[0].ret > 0 && (a.op == ZC_OP_AAD || a.op == ZC_OP_DATA) && a.len > 0)
-            || (a.op == ZC_OP_FINAL && zc_r[0].ret <= 0))
+            || (a.op == ZC_OP_FINAL && zc_r[0].ret <= 0)
+            || (zc_r[0].ret > 0 && a.op == ZC_OP_CTRL && (a.flags % 4 == 1 || a.flags % 4 == 2))
+            || (zc_r[0].ret > 0 && a.op == ZC_OP_GET_PARAM
+                && strcmp(zc_param_key(0, a.ival), OSSL_CIPHER_PARAM_AEAD_TLS1_GET_IV_GEN) == 0))
             s.in_msg = 1;
         if (zc_r[0].ret > 0 && (a.op == ZC_OP_FINAL || (a.op == ZC_OP_INIT && (a.flags & 8))))
             s.in_msg = 0;
