@@ -6,7 +6,9 @@
 #                    then all of it again on Debian 13 in a chroot when the host
 #                    is Debian 12)
 #   ./run.sh test-native   make check and ASan on this host only
-#   ./run.sh test-asan / test-aarch64 / test-debian13   just one of the stages
+#   ./run.sh test-asan / test-aarch64 / test-debian13 / test-hardening
+#                    just one of the stages (hardening: TSan, the
+#                    constant-time check, the fuzzers)
 # Each installs missing build dependencies, bootstraps, configures and builds.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -53,6 +55,31 @@ need_arm64_pkgs() {
     [ "$(dpkg --print-architecture)" = amd64 ] || return 0
     apt_install_missing gcc-aarch64-linux-gnu qemu-user libc6:arm64 libssl-dev:arm64 \
         check:arm64 libjson-c-dev:arm64 file
+}
+
+# ThreadSanitizer, the valgrind constant-time check and libFuzzer (clang
+# with its compiler-rt: Debian 12 splits it into libclang-rt-14-dev).
+need_hardening_pkgs() {
+    local pkgs=(valgrind clang)
+    case "$(. /etc/os-release && echo "${VERSION_CODENAME:-}")" in
+    bookworm) pkgs+=(libclang-rt-14-dev) ;;
+    esac
+    apt_install_missing "${pkgs[@]}"
+}
+
+# TSan over the async engine, the constant-time check, then each fuzzer
+# (a fixed-seed run; ZC_FUZZ_SECONDS=N: random for N s) and its corpus
+# replayed per backend.
+hardening() {
+    local rc=0
+    need_hardening_pkgs
+    echo "== TSan build"
+    bash test/tsan.sh || rc=1
+    echo "== constant-time check (valgrind)"
+    bash test/ct_check.sh || rc=1
+    echo "== fuzzing (libFuzzer, ASan+UBSan)"
+    bash fuzz/run.sh || rc=1
+    return $rc
 }
 
 build() {
@@ -127,6 +154,10 @@ test-asan)
     build
     bash test/asan.sh
     ;;
+test-hardening)
+    build
+    hardening
+    ;;
 test-aarch64)
     need_arm64_pkgs
     bash test/aarch64_qemu.sh
@@ -147,6 +178,7 @@ test|test-native)
     # aarch64 under qemu (neon and portable paths).
     echo "== ASan build"
     bash test/asan.sh || rc=1
+    hardening || rc=1
     logs=(test-suite.log)
     if [ "$1" = test ] && [ "$(dpkg --print-architecture)" = amd64 ]; then
         need_arm64_pkgs
@@ -173,7 +205,7 @@ test|test-native)
     exit "$rc"
     ;;
 *)
-    echo "usage: $0 bench|test|test-native|test-asan|test-aarch64|test-debian13" >&2
+    echo "usage: $0 bench|test|test-native|test-asan|test-hardening|test-aarch64|test-debian13" >&2
     exit 2
     ;;
 esac

@@ -13,6 +13,7 @@
 #include "zc_backend.h"
 #include "zc_provider.h"
 #include "zc_async.h"
+#include "zc_ct.h"
 
 /* GCM IVs up to this length live in the context; longer ones (GCM allows
  * up to 2^64 - 1 bits, the default provider stops at 1024) on the heap. */
@@ -125,7 +126,11 @@ static inline int zc_key_equal(const unsigned char *a, const unsigned char *b, s
         memcpy(&y, b + i, 8);
         acc |= x ^ y;
     }
-    return acc == 0;
+    int eq = acc == 0;
+
+    /* The verdict is public (the caller acts on it); its inputs are not. */
+    ZC_CT_PUBLIC(&eq, sizeof(eq));
+    return eq;
 }
 
 /* zc_aead.c: lifecycle and the message engine. */
@@ -137,9 +142,6 @@ int zc_aead_set_iv(zc_aead_ctx *ctx, const unsigned char *iv, size_t ivlen);
 /* Arms a new message with ctx->iv as its IV (phase READY, AAD cleared). */
 void zc_aead_msg_arm(zc_aead_ctx *ctx);
 int zc_aead_rand(zc_aead_ctx *ctx, unsigned char *buf, size_t len);
-/* GCM encrypt with no IV draws a random one (as the default provider does)
- * when input arrives or the IV is asked for; anything else without an IV fails. */
-int zc_aead_iv_materialize(zc_aead_ctx *ctx);
 /* One whole message through the backend: out and the computed tag, which
  * the caller judges; a backend failure raises (and wipes out on decrypt). */
 int zc_aead_record_run(zc_aead_ctx *ctx, const unsigned char *nonce, size_t noncelen,

@@ -12,8 +12,19 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include "internal.h"
+#include "zc_ct.h"
 #include "zc_err.h"
 #include "zc_stats.h"
+
+#ifdef ZC_CT_CANARY
+#include <stdlib.h>
+volatile unsigned char zc_ct_canary_table[256];
+
+int zc_ct_canary_armed(void)
+{
+    return getenv("ZC_CT_CANARY_ARMED") != NULL;
+}
+#endif
 
 /* SP 800-38D: at most 2^39 - 256 bits of plaintext per GCM invocation. */
 #define ZC_GCM_MAX_DATA   ((UINT64_C(1) << 36) - 32)
@@ -161,6 +172,18 @@ void zc_aead_msg_arm(zc_aead_ctx *ctx)
     ctx->phase = ZC_MSG_READY;
 }
 
+/* A full tag inline, a truncated one through CRYPTO_memcmp. */
+static int zc_tag_equal(const unsigned char *computed, const unsigned char *expected, size_t len)
+{
+    int eq;
+
+    if (len == ZC_TAG_LEN)
+        return zc_key_equal(computed, expected, ZC_TAG_LEN);
+    eq = CRYPTO_memcmp(computed, expected, len) == 0;
+    ZC_CT_PUBLIC(&eq, sizeof(eq));
+    return eq;
+}
+
 int zc_aead_key_install(zc_aead_ctx *ctx, const unsigned char *key, size_t keylen)
 {
     if (keylen != ctx->kind->keylen) {
@@ -169,6 +192,7 @@ int zc_aead_key_install(zc_aead_ctx *ctx, const unsigned char *key, size_t keyle
         return 0;
     }
     ctx->tls_enc_records = 0;
+    ZC_CT_CANARY_TOUCH(key[0]);
     /* Re-keying with the key we hold (openssl speed, some TLS stacks) must
      * not redo key expansion; compare in constant time, it is a secret. */
     if (ctx->key_set && zc_key_equal(ctx->key, key, keylen))
@@ -261,7 +285,7 @@ int zc_aead_dinit(void *vctx, const unsigned char *key, size_t keylen,
     return zc_aead_init(vctx, key, keylen, iv, ivlen, params, 0);
 }
 
-int zc_aead_iv_materialize(zc_aead_ctx *ctx)
+static int zc_aead_iv_materialize(zc_aead_ctx *ctx)
 {
     if (ctx->phase != ZC_MSG_NO_IV)
         return 1;
@@ -419,6 +443,10 @@ static int zc_aead_finish(zc_aead_ctx *ctx)
     int ok = 0;
 
     if (ctx->tls_aad_set) {
+        /* A botched record spends its AAD and IV, as with the default
+         * (found by fuzz/fuzz_evp: zcrypto kept the record armed). */
+        ctx->tls_aad_set = 0;
+        ctx->phase = ZC_MSG_DONE;
         ZC_CTX_RAISE(ctx, ZC_R_INVALID_TLS_RECORD, "final called on a TLS record");
         return 0;
     }
@@ -443,8 +471,7 @@ static int zc_aead_finish(zc_aead_ctx *ctx)
         ctx->tag_ready = 1;
         if (ctx->kind->family == ZC_FAMILY_GCM)
             ctx->taglen = ZC_TAG_LEN;
-    } else if (ctx->taglen == ZC_TAG_LEN ? !zc_key_equal(computed, ctx->tag, ZC_TAG_LEN)
-                                         : CRYPTO_memcmp(computed, ctx->tag, ctx->taglen) != 0) {
+    } else if (!zc_tag_equal(computed, ctx->tag, ctx->taglen)) {
         zc_stats_count_tag_failure(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg);
         ZC_CTX_RAISE(ctx, ZC_R_TAG_MISMATCH, "%s", zc_alg_name(ctx->kind->alg));
         goto err;

@@ -150,11 +150,16 @@ const OSSL_PARAM *zc_chacha_settable_ctx_params(void *vctx, void *provctx)
 #define ZC_PARAM_FAIL(ctx, p) \
     (ZC_CTX_RAISE((ctx), ZC_R_BAD_PARAMETER, "parameter '%s'", (p)->key), 0)
 
+/* Before any IV exists there is none to report (the default provider
+ * fails too; encrypt draws its random IV only when data or AAD comes). */
 static int zc_get_iv_param(zc_aead_ctx *ctx, OSSL_PARAM *p)
 {
-    if (!zc_aead_iv_materialize(ctx))
+    if (ctx->phase == ZC_MSG_NO_IV) {
+        ZC_CTX_RAISE(ctx, ZC_R_IV_NOT_SET, "%s", zc_alg_name(ctx->kind->alg));
         return 0;
-    if (p->data != NULL && ctx->ivlen > p->data_size) {
+    }
+    /* Even a size query (NULL data) must offer room, as with the default. */
+    if (ctx->ivlen > p->data_size) {
         ZC_CTX_RAISE(ctx, ZC_R_INVALID_IV_LENGTH, "'%s' buffer of %zu bytes for a %zu-byte IV",
                      p->key, p->data_size, ctx->ivlen);
         return 0;
@@ -175,7 +180,8 @@ static int zc_get_tag_param(zc_aead_ctx *ctx, OSSL_PARAM *p)
         ZC_CTX_RAISE(ctx, ZC_R_TAG_NOT_READY, "%s", zc_alg_name(ctx->kind->alg));
         return 0;
     }
-    sz = p->data == NULL ? ZC_TAG_LEN : p->data_size;
+    /* The size asked for, even without a buffer (as the default does). */
+    sz = p->data_size;
     if (sz == 0 || sz > ZC_TAG_LEN) {
         ZC_CTX_RAISE(ctx, ZC_R_INVALID_TAG_LENGTH, "%zu (allowed 1..16)", sz);
         return 0;
@@ -396,16 +402,22 @@ static int zc_set_ivlen_param(zc_aead_ctx *ctx, const OSSL_PARAM *p)
 static int zc_set_priority_param(zc_aead_ctx *ctx, const OSSL_PARAM *p)
 {
     const char *v = NULL;
+    size_t n;
 
-    if (!OSSL_PARAM_get_utf8_string_ptr(p, &v))
+    if (!OSSL_PARAM_get_utf8_string_ptr(p, &v) || v == NULL)
         return ZC_PARAM_FAIL(ctx, p);
-    if (strcmp(v, "urgent") == 0)
+    /* A string with a size need not be NUL-terminated within it (found by
+     * fuzz/fuzz_params: strcmp read past it); size 0 means "terminated",
+     * as OSSL_PARAM_utf8_string(key, str, 0) builds it. */
+    n = p->data_type == OSSL_PARAM_UTF8_STRING && p->data_size != 0 ? strnlen(v, p->data_size)
+                                                                    : strlen(v);
+    if (n == 6 && memcmp(v, "urgent", 6) == 0)
         ctx->urgent = 1;
-    else if (strcmp(v, "normal") == 0)
+    else if (n == 6 && memcmp(v, "normal", 6) == 0)
         ctx->urgent = 0;
     else {
-        ZC_CTX_RAISE(ctx, ZC_R_BAD_PARAMETER, "'%s' must be urgent or normal, not '%s'",
-                     ZC_PARAM_PRIORITY, v);
+        ZC_CTX_RAISE(ctx, ZC_R_BAD_PARAMETER, "'%s' must be urgent or normal, not '%.*s'",
+                     ZC_PARAM_PRIORITY, (int)(n < 32 ? n : 32), v);
         return 0;
     }
     return 1;
@@ -431,6 +443,13 @@ static int zc_set_tls_aad_param(zc_aead_ctx *ctx, const OSSL_PARAM *p)
 
     if (p->data_type != OSSL_PARAM_OCTET_STRING || p->data == NULL)
         return ZC_PARAM_FAIL(ctx, p);
+    /* Said apart from a malformed AAD: a deliberate refusal (the default
+     * would take an all-zero nonce). */
+    if (ctx->kind->family == ZC_FAMILY_CHACHA_POLY && ctx->phase == ZC_MSG_NO_IV) {
+        ZC_CTX_RAISE(ctx, ZC_R_IV_NOT_SET, "TLS AAD before the %s nonce",
+                     zc_alg_name(ctx->kind->alg));
+        return 0;
+    }
     if ((pad = zc_tls_aad_set(ctx, p->data, p->data_size)) == 0) {
         ZC_CTX_RAISE(ctx, ZC_R_INVALID_TLS_AAD, "%zu-byte TLS AAD", p->data_size);
         return 0;
@@ -470,7 +489,17 @@ int zc_aead_set_ctx_params(void *vctx, const OSSL_PARAM params[])
         return 1;
     /* Keys we do not know are accepted, as the default provider does. */
     for (const OSSL_PARAM *p = params; ok && p->key != NULL; p++) {
-        switch (zc_param_lookup(p->key)) {
+        zc_param_id id = zc_param_lookup(p->key);
+
+        /* OpenSSL's integer and string getters read through p->data
+         * unchecked: a setting without a value must fail, not crash
+         * (found by fuzz/fuzz_params); the octet setters check it. */
+        if (p->data == NULL && (id == ZC_P_KEYLEN || id == ZC_P_IVLEN || id == ZC_P_PRIORITY
+                                || id == ZC_P_TEST_STALL)) {
+            ok = ZC_PARAM_FAIL(ctx, p);
+            break;
+        }
+        switch (id) {
         case ZC_P_KEYLEN:       ok = zc_set_keylen_param(ctx, p); break;
         case ZC_P_TAG:          ok = zc_set_tag_param(ctx, p); break;
         case ZC_P_IVLEN:        ok = zc_set_ivlen_param(ctx, p); break;

@@ -118,7 +118,8 @@ int zc_tls_iv_inv_set(zc_aead_ctx *ctx, const unsigned char *in, size_t inlen)
         ZC_CTX_RAISE(ctx, ZC_R_IV_GEN_NOT_ARMED, "%s", zc_alg_name(ctx->kind->alg));
         return 0;
     }
-    if (inlen == 0 || inlen > ctx->ivlen) {
+    /* An empty field re-arms the IV unchanged, as with the default. */
+    if (inlen > ctx->ivlen) {
         ZC_CTX_RAISE(ctx, ZC_R_INVALID_IV_LENGTH, "invocation field of %zu bytes", inlen);
         return 0;
     }

@@ -6,6 +6,8 @@
 #include <string.h>
 #if defined(__aarch64__)
 #include <sys/auxv.h>
+#elif defined(__x86_64__)
+#include <cpuid.h>
 #endif
 #include "zc_cpu.h"
 
@@ -59,13 +61,17 @@ static void zc_cpu_detect(void)
     unsigned f = 0;
 
 #if defined(__x86_64__)
+    unsigned a, b, c, d;
+
     __builtin_cpu_init();
     if (__builtin_cpu_supports("aes") && __builtin_cpu_supports("pclmul")
         && __builtin_cpu_supports("sse4.1"))
         f |= ZC_CPU_AESNI;
     if ((f & ZC_CPU_AESNI) && __builtin_cpu_supports("avx"))
         f |= ZC_CPU_AVX;
-    if (__builtin_cpu_supports("movbe"))
+    /* MOVBE, VAES and VPCLMULQDQ from CPUID itself: clang 14's
+     * __builtin_cpu_supports does not know them (the fuzz build uses clang). */
+    if (__get_cpuid(1, &a, &b, &c, &d) && (c & bit_MOVBE))
         f |= ZC_CPU_MOVBE;
     if (__builtin_cpu_supports("rdseed"))
         f |= ZC_CPU_RDSEED;
@@ -74,8 +80,8 @@ static void zc_cpu_detect(void)
     if ((f & ZC_CPU_AVX2) && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")
         && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq"))
         f |= ZC_CPU_AVX512;
-    if ((f & ZC_CPU_AVX2) && __builtin_cpu_supports("vaes")
-        && __builtin_cpu_supports("vpclmulqdq"))
+    if ((f & ZC_CPU_AVX2) && __get_cpuid_count(7, 0, &a, &b, &c, &d)
+        && (c & (1u << 9)) && (c & (1u << 10)))     /* VAES, VPCLMULQDQ */
         f |= ZC_CPU_VAES;
     if ((f & ZC_CPU_AVX512) && __builtin_cpu_supports("avx512ifma"))
         f |= ZC_CPU_IFMA;

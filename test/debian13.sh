@@ -22,7 +22,7 @@ build=/build/${ZC_DEBIAN13_BUILD:-zcrypto}
 # in at debootstrap time so the chroot is made in one step; the rest of the
 # packages the tests need.
 base_pkgs=build-essential,autoconf,automake,libtool,pkg-config,libssl-dev,openssl,check,libjson-c-dev,libipsec-mb-dev
-more_pkgs=(nginx curl gnuplot-nox file python3 procps iproute2 wrk ca-certificates)
+more_pkgs=(nginx curl gnuplot-nox file python3 procps iproute2 wrk ca-certificates valgrind clang)
 
 # shellcheck source=SCRIPTDIR/zc_test_lib.sh
 . "$src/test/zc_test_lib.sh"

@@ -99,7 +99,8 @@ zc_source_files() {
 # Builds the module and the Check suites in a copy of the tree at $1/src
 # (tracked and new files only, so nothing is shared with the host build),
 # configured with the remaining arguments; exports ZC_MODULE_DIR and friends
-# for it. The configure and make logs stay in $1.
+# for it. The configure and make logs stay in $1. $ZC_SIDE_TARGETS replaces
+# the list of make targets (default: the module and the Check suites).
 zc_side_build() {
     local out=$1 src
     shift
@@ -108,7 +109,7 @@ zc_side_build() {
     zc_source_files "$src" | (cd "$src" && tar -c --null -T - -f -) | tar -x -C "$out/src"
     (cd "$out/src" && autoreconf -fi >/dev/null 2>&1 && ./configure "$@" >"$out/configure.out" 2>&1) \
         || { tail -30 "$out/configure.out"; return 1; }
-    (cd "$out/src" && make -j"$(nproc)" zcrypto.la test/test_core test/test_async test/test_poly1305 test/test_gcm_hybrid test/test_gcm_iv test/test_health test/test_live test/test_pipeline >"$out/make.out" 2>&1) \
+    (cd "$out/src" && make -j"$(nproc)" ${ZC_SIDE_TARGETS:-zcrypto.la test/test_core test/test_async test/test_poly1305 test/test_gcm_hybrid test/test_gcm_iv test/test_health test/test_live test/test_pipeline} >"$out/make.out" 2>&1) \
         || { tail -40 "$out/make.out"; return 1; }
     export ZC_MODULE_DIR=$out/src/.libs ZC_SRCDIR=$out/src ZC_BUILDDIR=$out/src
 }

@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Writes the fuzz seed corpora (fuzz/corpus/<harness>/) from the test
+vectors: Wycheproof cases encoded as the operation sequences the harnesses
+decode (see fuzz_evp.c zc_decode), plus libssl's TLS 1.2 / 1.3 flows.
+Run from the tree's top: python3 fuzz/make_seeds.py"""
+import json, os, struct
+
+OP_INIT, OP_IVLEN, OP_SET_TAG, OP_GET_TAG, OP_AAD, OP_DATA, OP_FINAL, OP_COPY, \
+    OP_SET_PARAM, OP_GET_PARAM, OP_CTRL = range(11)
+ALGS = {("gcm", 128): 0, ("gcm", 192): 1, ("gcm", 256): 2, ("chacha", 256): 3}
+
+
+def init(enc, key=None, iv=None, cipher=True):
+    flags = enc | (2 if cipher else 0) | (4 if key is not None else 0) | (8 if iv is not None else 0)
+    b = bytes([OP_INIT, flags])
+    if key is not None:
+        b += key.ljust(32, b"\0")
+    if iv is not None:
+        b += iv.ljust(128, b"\0")
+    return b
+
+
+def upd(op, data, flags=0):
+    return bytes([op, flags]) + struct.pack(">H", len(data)) + data[:256]
+
+
+def ctrl(which, ival, data=b""):
+    return bytes([OP_CTRL, which, ival + 1, 0]) + data.ljust(64, b"\0")
+
+
+def evp_case(alg, key, iv, aad, msg, ct, tag, enc):
+    s = bytes([0, alg]) + init(enc)
+    if len(iv) != 12:
+        s += bytes([OP_IVLEN, 0, len(iv) + 2])
+    s += init(enc, key, iv, cipher=False)
+    if not enc:
+        s += bytes([OP_SET_TAG, 0, len(tag) + 1]) + tag.ljust(16, b"\0")
+    if aad:
+        s += upd(OP_AAD, aad)
+    s += upd(OP_DATA, msg if enc else ct, flags=1)
+    s += bytes([OP_COPY, 1, OP_FINAL, 0])
+    if enc:
+        s += bytes([OP_GET_TAG, 0, 17])
+    return s
+
+
+def main():
+    out = "fuzz/corpus/fuzz_evp"
+    os.makedirs(out, exist_ok=True)
+    n = 0
+    for fname, fam in (("aes_gcm_test.json", "gcm"), ("chacha20_poly1305_test.json", "chacha")):
+        path = os.path.join("test/vectors", fname)
+        if not os.path.exists(path):
+            continue
+        doc = json.load(open(path))
+        for g in doc["testGroups"]:
+            alg = ALGS.get((fam, g["keySize"]))
+            if alg is None:
+                continue
+            for t in g["tests"][:3]:
+                h = {k: bytes.fromhex(t[k]) for k in ("key", "iv", "aad", "msg", "ct", "tag")}
+                if len(h["msg"]) > 256 or len(h["iv"]) > 128:
+                    continue
+                for enc in (1, 0):
+                    with open(f"{out}/wp-{fam}-{t['tcId']}-{'enc' if enc else 'dec'}", "wb") as f:
+                        f.write(evp_case(alg, h["key"], h["iv"], h["aad"], h["msg"], h["ct"], h["tag"], enc))
+                    n += 1
+    # TLS 1.2 records: GCM fixed IV + AAD, one in-place update; ChaCha key+IV + AAD.
+    key, aad = bytes(range(32)), bytes(8) + b"\x17\x03\x03\x00\x30"
+    for alg in range(4):
+        for enc in (1, 0):
+            s = bytes([0, alg])
+            if alg < 3:
+                s += init(enc, key) + ctrl(0, 4, b"\x01\x02\x03\x04")
+            else:
+                s += init(enc, key, bytes(range(12)))
+            s += ctrl(3, 13, aad) + upd(OP_DATA, bytes(range(0x30)), flags=1)
+            open(f"{out}/tls12-{alg}-{enc}", "wb").write(s)
+            # TLS 1.3: IV per record, tag set before data, 5-byte AAD.
+            s = bytes([0, alg]) + init(enc, key)
+            for rec in range(2):
+                s += init(enc, None, bytes([rec] * 12), cipher=False)
+                if not enc:
+                    s += bytes([OP_SET_TAG, 0, 17]) + bytes(16)
+                s += upd(OP_AAD, b"\x17\x03\x03\x00\x20") + upd(OP_DATA, bytes(16), flags=1)
+                s += bytes([OP_FINAL, 0]) + (bytes([OP_GET_TAG, 0, 17]) if enc else b"")
+            open(f"{out}/tls13-{alg}-{enc}", "wb").write(s)
+            n += 2
+    # fuzz_params: every algorithm x context state, a get and a set each.
+    pout = "fuzz/corpus/fuzz_params"
+    os.makedirs(pout, exist_ok=True)
+    for alg in range(4):
+        for st in range(10):
+            s = bytes([0, alg, st])
+            for kind, typ, size in ((1, 2, 16), (0, 2, 13), (2, 1, 8), (3, 3, 64)):
+                s += bytes([kind, typ, size, st * 3 + kind]) + bytes(range(80))
+            open(f"{pout}/state-{alg}-{st}", "wb").write(s)
+            n += 1
+    # fuzz_tls: each algorithm x TLS 1.2/1.3, clean and damaged records
+    # (mode bits: 2 flip a bit, 4 cut the record, 8 a wrong AAD length).
+    tout = "fuzz/corpus/fuzz_tls"
+    os.makedirs(tout, exist_ok=True)
+    for alg in range(4):
+        for v in range(2):
+            for mode in (0, 2, 4, 8, 0x22):
+                s = bytes([0, alg, v]) + bytes(range(1, 33)) + bytes(range(40, 52))
+                for r in range(3):
+                    ln = [0, 1, 64, 300][(r + mode) % 4]
+                    s += bytes([mode, 0x17, ln >> 8, ln & 255, 0, 7 + r]) + bytes(7) + bytes([r])
+                    s += bytes(range(min(ln, 256)))
+                open(f"{tout}/a{alg}-v{v}-m{mode:02x}", "wb").write(s)
+                n += 1
+    print(f"{n} seeds in {out}, {pout}, {tout}")
+
+
+if __name__ == "__main__":
+    main()
