@@ -18,9 +18,11 @@
 /* GCM IVs up to this length live in the context; longer ones (GCM allows
  * up to 2^64 - 1 bits, the default provider stops at 1024) on the heap. */
 #define ZC_GCM_IV_INLINE   128
-/* Past this the IV's bit length (ivlen * 8, hashed into J0) would not fit
- * 64 bits; no caller gets near it, it only keeps the arithmetic exact. */
-#define ZC_GCM_IV_MAX      (SIZE_MAX / 16)
+/* The longest GCM IV taken. SP 800-38D allows 2^64 - 1 bits, but setting
+ * the length reserves (and freeing wipes) twice that much: without a bound
+ * one ivlen param from an untrusted peer of the app would make the context
+ * gigabytes. 64 KiB is 500 times the default provider's limit. */
+#define ZC_GCM_IV_MAX      65536
 #define ZC_CHACHA_IV_LEN   12
 #define ZC_AAD_INLINE      64   /* TLS AAD is 5 or 13 bytes: never allocates */
 #define ZC_TLS_AAD_LEN     13

@@ -69,11 +69,11 @@ static void zc_cpu_detect(void)
         f |= ZC_CPU_AESNI;
     if ((f & ZC_CPU_AESNI) && __builtin_cpu_supports("avx"))
         f |= ZC_CPU_AVX;
-    /* MOVBE, VAES and VPCLMULQDQ from CPUID itself: clang 14's
+    /* MOVBE, RDSEED, VAES and VPCLMULQDQ from CPUID itself: clang 14's
      * __builtin_cpu_supports does not know them (the fuzz build uses clang). */
     if (__get_cpuid(1, &a, &b, &c, &d) && (c & bit_MOVBE))
         f |= ZC_CPU_MOVBE;
-    if (__builtin_cpu_supports("rdseed"))
+    if (__get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 18)))   /* RDSEED */
         f |= ZC_CPU_RDSEED;
     if ((f & ZC_CPU_AVX) && __builtin_cpu_supports("avx2"))
         f |= ZC_CPU_AVX2;

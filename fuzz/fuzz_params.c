@@ -262,6 +262,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         && zc_fuzz_reason_is(zreason, "invalid IV length")
                         && sz > (size_t)EVP_CIPHER_CTX_get_iv_length(x[1]))))
                 break;
+            /* Documented: zcrypto takes GCM IVs longer than the default's
+             * 128 bytes (valid GCM; Wycheproof has 257-byte cases). */
+            if (kind == 0 && alg != ZC_FUZZ_CHACHA && r[0] > 0
+                && (strcmp(names->name[idx], OSSL_CIPHER_PARAM_IVLEN) == 0
+                    || strcmp(names->name[idx], OSSL_CIPHER_PARAM_AEAD_IVLEN) == 0)
+                && EVP_CIPHER_CTX_get_iv_length(x[0]) > 128)
+                break;
             /* Documented: ChaCha20-Poly1305 needs its key and nonce first. */
             if (alg == ZC_FUZZ_CHACHA && r[0] <= 0
                 && (zc_fuzz_reason_is(zreason, "IV not set") || zc_fuzz_reason_is(zreason, "key not set")))

@@ -262,11 +262,11 @@ END_TEST
 /* One context whose IV length goes short -> long -> short -> longer. */
 START_TEST(test_iv_length_changes)
 {
-    static const size_t seq[] = { 12, 300, 1, 129, 128, 4097, 16, 257 };
+    static const size_t seq[] = { 12, 300, 1, 129, 128, 4097, 16, 65536, 257 };
     OSSL_LIB_CTX *lc = zc_util_libctx(zc_backends[_i], NULL);
     EVP_CIPHER *zc = zc_util_fetch(lc, "AES-256-GCM", "zcrypto");
     EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
-    unsigned char key[32], *iv = malloc(4097), pt[100], want[100], out[116], tag[16], want_tag[16];
+    unsigned char key[32], *iv = malloc(65536), pt[100], want[100], out[116], tag[16], want_tag[16];
     uint64_t rs = 99 + (uint64_t)_i;
 
     ck_assert(lc != NULL && zc != NULL && x != NULL && iv != NULL);
@@ -282,8 +282,15 @@ START_TEST(test_iv_length_changes)
         ck_assert_msg(memcmp(out, want, sizeof(pt)) == 0 && memcmp(tag, want_tag, 16) == 0,
                       "ivlen %zu after a change, on %s", seq[s], zc_backends[_i]);
     }
-    /* Zero stays refused, with a zcrypto reason. */
+    /* Zero stays refused, and so does anything past the 64 KiB bound
+     * (one ivlen setting must not reserve gigabytes), with a zcrypto reason. */
     ck_assert(EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_IVLEN, 0, NULL) <= 0);
+    ck_assert(zc_util_last_error_is_zcrypto());
+    ERR_clear_error();
+    ck_assert(EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_IVLEN, 65537, NULL) <= 0);
+    ck_assert(zc_util_last_error_is_zcrypto());
+    ERR_clear_error();
+    ck_assert(EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_IVLEN, 1 << 30, NULL) <= 0);
     ck_assert(zc_util_last_error_is_zcrypto());
     ERR_clear_error();
     EVP_CIPHER_CTX_free(x);
