@@ -45,13 +45,14 @@ run() { # name, expected backends, env...
 }
 run neon "neon portable"
 run no-crypto-ext "portable" ZC_ARMCAP=0
-# The Poly1305 implementations ARM runs (portable, 64-bit scalar), outside
-# the provider, on the edge values the AEAD tests cannot reach.
+# Live counters (shards, fork, hostile segments) on ARM.
 echo "== aarch64: test_live under qemu-aarch64"
 if ! timeout 900 qemu-aarch64 -cpu max test/test_live >"$out/live.log" 2>&1; then
     tail -20 "$out/live.log"; rc=1
 fi
 grep -E "^[0-9]+%: Checks" "$out/live.log" || true
+# The Poly1305 implementations ARM runs (portable, 64-bit scalar), outside
+# the provider, on the edge values the AEAD tests cannot reach.
 echo "== aarch64: test_poly1305 under qemu-aarch64"
 if ! timeout 900 qemu-aarch64 -cpu max test/test_poly1305 >"$out/poly1305.log" 2>&1; then
     tail -20 "$out/poly1305.log"; rc=1
