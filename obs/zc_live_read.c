@@ -92,14 +92,9 @@ void zc_live_sum(const zc_live_hdr *h, zc_live_view *out)
         zc_live_add_shard(&sh[i], out);
 }
 
-const char *zc_live_validate(const void *buf, size_t len, zc_live_view *out)
+/* The header checks, on the aligned copy in h. */
+static const char *zc_live_check_hdr(const zc_live_hdr *h, size_t len)
 {
-    const zc_live_hdr *h = buf;
-    const unsigned char *base = buf;
-
-    memset(out, 0, sizeof(*out));
-    if (len < sizeof(h->magic) + sizeof(h->version))
-        return "truncated (no header)";
     if (memcmp(h->magic, ZC_LIVE_MAGIC, sizeof(h->magic)) != 0)
         return "bad magic";
     if (h->version != ZC_LIVE_VERSION)
@@ -117,10 +112,29 @@ const char *zc_live_validate(const void *buf, size_t len, zc_live_view *out)
         return "truncated or oversized file";
     if (h->pid <= 0)
         return "bad pid";
-    memcpy(&out->hdr, h, sizeof(*h));
+    return NULL;
+}
+
+/* buf is anyone's bytes at any alignment (a file read into a heap
+ * buffer), so every field is read from an aligned copy, never in place. */
+const char *zc_live_validate(const void *buf, size_t len, zc_live_view *out)
+{
+    const unsigned char *base = buf;
+    const char *why;
+    zc_live_shard sh;
+
+    memset(out, 0, sizeof(*out));
+    if (len < sizeof(out->hdr.magic) + sizeof(out->hdr.version))
+        return "truncated (no header)";
+    memcpy(&out->hdr, base, len < sizeof(out->hdr) ? len : sizeof(out->hdr));
+    if ((why = zc_live_check_hdr(&out->hdr, len)) != NULL) {
+        memset(out, 0, sizeof(*out));
+        return why;
+    }
     zc_live_terminate(&out->hdr);
-    for (unsigned i = 0; i < ZC_LIVE_SHARDS; i++)
-        zc_live_add_shard((const zc_live_shard *)(base + sizeof(zc_live_hdr)
-                                                  + (size_t)i * sizeof(zc_live_shard)), out);
+    for (unsigned i = 0; i < ZC_LIVE_SHARDS; i++) {
+        memcpy(&sh, base + sizeof(zc_live_hdr) + (size_t)i * sizeof(zc_live_shard), sizeof(sh));
+        zc_live_add_shard(&sh, out);
+    }
     return NULL;
 }
