@@ -23,6 +23,7 @@ OSSL_LIB_CTX *zb_env_open(const char *module_dir, const char *backend,
     char dir[4096], conf[] = "/tmp/zc_bench_XXXXXX";
     OSSL_LIB_CTX *libctx = NULL;
     FILE *f = NULL;
+    const char *extra;
     int fd = -1, ok = 0;
 
     if (realpath(module_dir, dir) == NULL) {
@@ -46,6 +47,12 @@ OSSL_LIB_CTX *zb_env_open(const char *module_dir, const char *backend,
                "[zb_default]\nactivate = 1\n"
                "[zb_zcrypto]\nmodule = %s\nbackend = %s\nactivate = 1\n",
             module_path, backend);
+    /* More provider keys for an experiment (what a counter or sampling
+     * setting costs): ZC_BENCH_CONF="live_stats = no;latency_sample = 0". */
+    if ((extra = getenv("ZC_BENCH_CONF")) != NULL) {
+        for (const char *p = extra; *p != '\0'; p += strcspn(p, ";"), p += *p == ';')
+            fprintf(f, "%.*s\n", (int)strcspn(p, ";"), p);
+    }
     if (fclose(f) != 0) {
         f = NULL;
         goto err;
