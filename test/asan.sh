@@ -26,7 +26,7 @@ export ZCRYPTO_STAT_DIR=$out/live
 export ASAN_OPTIONS=detect_leaks=0:detect_stack_use_after_return=0:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:abort_on_error=1
 rc=0
-for t in test_async test_core test_poly1305 test_gcm_hybrid test_gcm_iv test_health test_live test_pipeline; do
+for t in $ZC_UNIT_TESTS; do
     echo "== ASan+UBSan: $t"
     if ! timeout 1200 "test/$t" >"$out/$t.log" 2>&1; then rc=1; fi
     if grep -qE "ERROR: AddressSanitizer|runtime error:" "$out/$t.log"; then
