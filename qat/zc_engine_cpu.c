@@ -250,10 +250,13 @@ static void zc_engine_expire_scan(zc_engine *e)
         if (!zc_request_expire(r, ZC_REQ_GEN(w)))
             continue;
         if (atomic_fetch_add(&e->expired_in_a_row, 1) + 1 == ZC_BREAKER_TRIP) {
+            unsigned long long trips;
+
             atomic_store(&e->breaker_until_ns, zc_now_ns() + ZC_BREAKER_OPEN_NS);
-            atomic_fetch_add_explicit(&e->st.breaker_trips, 1, memory_order_relaxed);
-            zc_audit_event("circuit breaker", "opened after %d offloaded requests in a row "
-                           "missed op_timeout_us: work runs inline for %d ms", ZC_BREAKER_TRIP,
+            trips = atomic_fetch_add_explicit(&e->st.breaker_trips, 1, memory_order_relaxed) + 1;
+            zc_audit_event("circuit breaker", "opened (trip %llu) after %d offloaded requests "
+                           "in a row missed op_timeout_us (%u us): work runs inline for %d ms",
+                           trips, ZC_BREAKER_TRIP, e->cfg.op_timeout_us,
                            ZC_BREAKER_OPEN_NS / 1000000);
         }
         if (cb != NULL) {
@@ -358,11 +361,33 @@ static zc_request *zc_engine_cpu_request_get(zc_engine *e)
     return r;
 }
 
+/*
+ * Closes an open breaker (until: the deadline it was opened with) and
+ * audits it once: the CAS makes exactly one caller the closer, and a trip
+ * that reopened it meanwhile (a new deadline) stays open.
+ */
+static void zc_engine_breaker_close(zc_engine *e, uint64_t until, const char *why)
+{
+    if (!atomic_compare_exchange_strong(&e->breaker_until_ns, &until, 0))
+        return;
+    zc_audit_event("circuit breaker", "closed (%s) after trip %llu; %llu requests completed "
+                   "by the engine so far", why,
+                   (unsigned long long)atomic_load_explicit(&e->st.breaker_trips,
+                                                            memory_order_relaxed),
+                   (unsigned long long)atomic_load_explicit(&e->st.completed,
+                                                            memory_order_relaxed));
+}
+
 static int zc_engine_cpu_healthy(zc_engine *e)
 {
     uint64_t until = atomic_load_explicit(&e->breaker_until_ns, memory_order_relaxed);
 
-    return until == 0 || zc_now_ns() >= until;
+    if (until == 0)
+        return 1;
+    if (zc_now_ns() < until)
+        return 0;
+    zc_engine_breaker_close(e, until, "open period over: offloading again");
+    return 1;
 }
 
 static int zc_engine_cpu_submit(zc_engine *e, zc_request *r)
@@ -432,7 +457,10 @@ static void zc_engine_cpu_stall(zc_engine *e, int stalled)
     atomic_store(&e->stalled, stalled);
     if (!stalled) {
         /* A test that stalled us on purpose must not leave the breaker open. */
-        atomic_store(&e->breaker_until_ns, 0);
+        uint64_t until;
+
+        while ((until = atomic_load(&e->breaker_until_ns)) != 0)
+            zc_engine_breaker_close(e, until, "engine unstalled by the test hook");
         atomic_store(&e->expired_in_a_row, 0);
     }
 }

@@ -369,7 +369,7 @@ static int zc_job_messages(zc_job *j)
 
 static OSSL_LIB_CTX *zc_async_libctx(const char *backend, const char *extra)
 {
-    char cfg[256];
+    char cfg[640];
 
     snprintf(cfg, sizeof(cfg), "async_min_bytes = 1024\nbatch_max = 8\n%s", extra ? extra : "");
     return zc_util_libctx(backend, cfg);
@@ -461,6 +461,58 @@ START_TEST(test_async_timeout)
     ck_assert_msg(zc_util_async_stat(lc, "timeouts") > 0, "no request timed out");
     zc_stall(lc, 0);
     zc_jobs_free(jobs, 4);
+    OSSL_LIB_CTX_free(lc);
+}
+END_TEST
+
+/* Every request sits 40 ms in the engine (fault hook), twice op_timeout_us:
+ * they all expire, the breaker opens, and both its opening and its closing
+ * reach the audit log with their reason and counts. */
+START_TEST(test_async_breaker_audit)
+{
+    char cfg[512], log[400], line[512];
+    OSSL_LIB_CTX *lc;
+    zc_work w = { NULL, 2, NULL };
+    zc_job jobs[4];
+    const char *err;
+    int opened = 0, closed = 0;
+    FILE *f;
+
+    snprintf(log, sizeof(log), "%s/zc-audit-breaker.%ld.log",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (long)getpid());
+    unlink(log);
+    snprintf(cfg, sizeof(cfg), "op_timeout_us = 20000\naudit_log = %s\n", log);
+    setenv("ZC_TEST_ASYNC_FAULTS", "slow=1:40000", 1);
+    w.lc = lc = zc_async_libctx(zc_backend_of(_i), cfg);
+    ck_assert_ptr_nonnull(lc);
+    /* Rounds until more requests in a row expired than the breaker takes. */
+    for (int round = 0; round < 8 && zc_util_async_stat(lc, "breaker_trips") == 0; round++) {
+        memset(jobs, 0, sizeof(jobs));
+        zc_jobs_init(jobs, 4, zc_job_messages, &w);
+        err = zc_jobs_run(jobs, 4, 0, 60000);
+        ck_assert_msg(err == NULL, "%s", err);
+        for (int i = 0; i < 4; i++)
+            ck_assert_msg(jobs[i].failures == 0, "job %d: %d wrong messages", i,
+                          jobs[i].failures);
+        zc_jobs_free(jobs, 4);
+        usleep(200000);     /* the engine drains its ring: the next round offloads */
+    }
+    ck_assert_msg(zc_util_async_stat(lc, "timeouts") > 0, "no request timed out");
+    unsetenv("ZC_TEST_ASYNC_FAULTS");
+    ck_assert_msg(zc_util_async_stat(lc, "breaker_trips") > 0, "the breaker never opened");
+    zc_stall(lc, 1);
+    zc_stall(lc, 0);
+    ck_assert_ptr_nonnull(f = fopen(log, "r"));
+    while (fgets(line, sizeof(line), f) != NULL) {
+        opened += strstr(line, "circuit breaker: opened (trip ") != NULL
+                  && strstr(line, "missed op_timeout_us (20000 us)") != NULL;
+        closed += strstr(line, "circuit breaker: closed (") != NULL
+                  && strstr(line, "after trip ") != NULL;
+    }
+    fclose(f);
+    unlink(log);
+    ck_assert_msg(opened > 0 && closed > 0, "audit log: %d opened, %d closed lines", opened,
+                  closed);
     OSSL_LIB_CTX_free(lc);
 }
 END_TEST
@@ -835,6 +887,7 @@ int main(void)
     tcase_add_loop_test(tc, test_async_matches_sync, 0, (int)zc_nbackends);
     tcase_add_loop_test(tc, test_async_callback_mode, 0, (int)zc_nbackends);
     tcase_add_loop_test(tc, test_async_timeout, 0, (int)zc_nbackends);
+    tcase_add_loop_test(tc, test_async_breaker_audit, 0, (int)zc_nbackends);
     tcase_add_loop_test(tc, test_async_retry_backoff, 0, (int)zc_nbackends);
     tcase_add_loop_test(tc, test_async_free_in_flight, 0, (int)zc_nbackends);
     tcase_add_loop_test(tc, test_async_inline_paths, 0, (int)zc_nbackends);
