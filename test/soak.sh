@@ -12,7 +12,8 @@
 #  - `openssl s_server -async` (zcrypto's ASYNC offload path) in rounds,
 #    driven by `openssl s_time` and by curl (bodies checked), with the
 #    engine's fault hooks on (ZC_TEST_ASYNC_FAULTS: stalls past the op
-#    timeout, slow requests, refused submissions).
+#    timeout, slow requests, refused submissions, worker threads that get
+#    stuck past the hang limit or exit, which the watchdog must replace).
 # Pass: no failed request, no wrong byte, every worker's RSS flat after its
 # warm-up, no zcrypto errors or tag failures, zcrypto's counters covering the
 # bytes the clients received, and every kind of fault injected and counted.
@@ -26,7 +27,7 @@ export ZC_SRCDIR ZC_MODULE_DIR
 . "$ZC_SRCDIR/test/zc_test_lib.sh"
 secs=${ZC_SOAK_SECONDS:-600}
 hup_every=${ZC_SOAK_HUP:-$(( secs / 3 > 15 ? secs / 3 : 15 ))}
-faults=${ZC_SOAK_FAULTS:-stall=700:150,slow=25:3000,fail=5}
+faults=${ZC_SOAK_FAULTS:-stall=700:150,slow=25:3000,fail=5,hang=300:700,die=250}
 for t in nginx curl wrk python3; do
     command -v $t >/dev/null || { echo "soak: $t missing"; exit 1; }
 done
@@ -311,11 +312,16 @@ check(len(ok) > 0 and len(st) > 0 and not bad and rcs and all(r == 0 for r in rc
 srv = stats(os.path.join(tmp, "srv", "stats"))
 a = {k: sum(d["async"][k] for d in srv) for k in
      ["offloaded", "timeouts", "inline_busy", "retries", "retry_giveups", "injected_stalls", "injected_slow",
-      "injected_fails", "engine_completed"]}
+      "injected_fails", "injected_hangs", "injected_deaths", "workers_hung", "workers_died",
+      "engine_completed"]}
 check(len(srv) == len(rcs) and bad_counts(srv) == 0, f"s_server stats: {len(srv)} files, no zcrypto errors or tag failures")
 check(a["offloaded"] > 0 and a["injected_stalls"] > 0 and a["injected_slow"] > 0 and a["injected_fails"] > 0
       # each refused submit is retried with backoff or, after retry_max, done inline
-      and a["retries"] + a["retry_giveups"] >= a["injected_fails"],
+      and a["retries"] + a["retry_giveups"] >= a["injected_fails"]
+      # every worker that got stuck or exited was replaced (a round may end
+      # before the watchdog's next look at the last one)
+      and a["injected_hangs"] > 0 and a["injected_deaths"] > 0
+      and 0 < a["workers_hung"] <= a["injected_hangs"] and 0 < a["workers_died"] <= a["injected_deaths"],
       "async engine under faults: " + ", ".join(f"{k} {v}" for k, v in a.items()))
 stb = sum(int(x[2] or 0) for x in st if len(x) > 2)
 check(alg_bytes(srv) >= sum(ok) + stb, f"s_server: zcrypto counted {alg_bytes(srv) >> 20} MiB >= {(sum(ok) + stb) >> 20} MiB read by clients")

@@ -2,7 +2,7 @@
 
 # The Check suites (check_PROGRAMS in Makefile.am), for the side builds
 # (ASan, aarch64) that run them outside make check.
-ZC_UNIT_TESTS="test_async test_core test_provider test_poly1305 test_gcm_hybrid test_gcm_iv test_health test_live test_pipeline"
+ZC_UNIT_TESTS="test_async test_async_faults test_core test_provider test_poly1305 test_gcm_hybrid test_gcm_iv test_health test_live test_pipeline"
 
 # An openssl.cnf that loads default + zcrypto from $ZC_MODULE_DIR and prefers
 # zcrypto. $1: backend (auto, portable, ...), $2: stats_file prefix (the file
