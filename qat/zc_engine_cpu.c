@@ -299,6 +299,9 @@ static void *zc_engine_worker(void *arg)
     zc_worker_self me = { slot, atomic_load_explicit(&slot->beat, memory_order_acquire), 0, 0 };
     uint64_t idle_since = 0;
 
+    /* What `top -H` and /proc/PID/task/N/comm show an operator. */
+    pthread_setname_np(pthread_self(), "zc-offload");
+
     while (!atomic_load_explicit(&e->stop, memory_order_acquire)) {
         if (atomic_load_explicit(&e->stalled, memory_order_relaxed) || zc_engine_fault_stalled(e)) {
             usleep(100);
@@ -454,6 +457,7 @@ static void *zc_engine_watchdog(void *arg)
         period = 200000;
     if (period > 20000000)
         period = 20000000;
+    pthread_setname_np(pthread_self(), "zc-watchdog");
     while (!atomic_load_explicit(&e->stop, memory_order_acquire)) {
         zc_futex_wait(&e->stop, 0, period);
         if (atomic_load_explicit(&e->stop, memory_order_acquire))
