@@ -9,7 +9,7 @@
  * watchdog replaces a worker thread that exited or sits on one request far
  * past any honest cipher time (zc_engine_supervise).
  */
-#define _GNU_SOURCE /* pthread_tryjoin_np */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include "config.h"
 
 #include <errno.h>
@@ -38,7 +38,8 @@
 /*
  * A worker's heartbeat: generation << 40 | the time (ms) by which its
  * current request must be done, 0 between requests. The worker moves it by
- * CAS from the value it last wrote; the watchdog takes the slot from a
+ * CAS from the value it last wrote (and to ZC_BEAT_EXITED as its thread
+ * ends); the watchdog takes the slot from a
  * stuck worker by CAS to the next generation. Whichever CAS comes second
  * fails, so a worker finishing just as it is declared stuck either keeps
  * its slot or learns it lost it, and never shares it with its replacement.
@@ -47,6 +48,7 @@
 #define ZC_BEAT(gen, ms) (((uint64_t)(gen) << ZC_BEAT_MS_BITS) | (uint64_t)(ms))
 #define ZC_BEAT_GEN(b)   ((b) >> ZC_BEAT_MS_BITS)
 #define ZC_BEAT_MS(b)    ((b) & ((UINT64_C(1) << ZC_BEAT_MS_BITS) - 1))
+#define ZC_BEAT_EXITED   ((UINT64_C(1) << ZC_BEAT_MS_BITS) - 1)  /* the thread has ended */
 
 typedef struct zc_worker {
     zc_engine *engine;
@@ -292,23 +294,37 @@ static unsigned zc_engine_run_batch(zc_engine *e, unsigned max, zc_worker_self *
 
 static void zc_engine_unref(zc_engine *e);
 
-static void *zc_engine_worker(void *arg)
+/*
+ * However a worker thread ends (its loop returns, or pthread_exit or a
+ * cancel from anywhere below it), it says so in its heartbeat, for the
+ * watchdog to join and replace it; a thread whose slot was already given
+ * away is nobody's to join and drops its reference on the engine instead.
+ */
+static void zc_worker_gone(void *arg)
 {
-    zc_worker *slot = arg;
-    zc_engine *e = slot->engine;
-    zc_worker_self me = { slot, atomic_load_explicit(&slot->beat, memory_order_acquire), 0, 0 };
-    uint64_t idle_since = 0;
+    zc_worker_self *me = arg;
+    zc_engine *e = me->slot->engine;
+    uint64_t seen = me->beat;
 
-    /* What `top -H` and /proc/PID/task/N/comm show an operator. */
-    pthread_setname_np(pthread_self(), "zc-offload");
+    if (!me->abandoned
+        && atomic_compare_exchange_strong_explicit(&me->slot->beat, &seen,
+                                                   ZC_BEAT(ZC_BEAT_GEN(me->beat), ZC_BEAT_EXITED),
+                                                   memory_order_acq_rel, memory_order_acquire))
+        return;
+    zc_engine_unref(e);
+}
+
+static void zc_engine_worker_loop(zc_engine *e, zc_worker_self *me)
+{
+    uint64_t idle_since = 0;
 
     while (!atomic_load_explicit(&e->stop, memory_order_acquire)) {
         if (atomic_load_explicit(&e->stalled, memory_order_relaxed) || zc_engine_fault_stalled(e)) {
             usleep(100);
             continue;
         }
-        if (zc_engine_run_batch(e, e->cfg.batch_max, &me) > 0 || me.abandoned || me.died) {
-            if (me.abandoned || me.died)
+        if (zc_engine_run_batch(e, e->cfg.batch_max, me) > 0 || me->abandoned || me->died) {
+            if (me->abandoned || me->died)
                 break;
             idle_since = 0;
             continue;
@@ -331,10 +347,18 @@ static void *zc_engine_worker(void *arg)
         atomic_fetch_sub(&e->sleepers, 1);
         idle_since = 0;
     }
-    /* Replaced while stuck: nobody joins this thread; its reference kept
-     * the engine's memory alive until now. */
-    if (me.abandoned)
-        zc_engine_unref(e);
+}
+
+static void *zc_engine_worker(void *arg)
+{
+    zc_worker *slot = arg;
+    zc_worker_self me = { slot, atomic_load_explicit(&slot->beat, memory_order_acquire), 0, 0 };
+
+    /* What `top -H` and /proc/PID/task/N/comm show an operator. */
+    pthread_setname_np(pthread_self(), "zc-offload");
+    pthread_cleanup_push(zc_worker_gone, &me);
+    zc_engine_worker_loop(slot->engine, &me);
+    pthread_cleanup_pop(1);
     return NULL;
 }
 
@@ -388,8 +412,8 @@ static int zc_engine_worker_start(zc_engine *e, zc_worker *w)
 }
 
 /*
- * The watchdog's look at its workers: one that exited (found by joining it)
- * or has held one request past its hang deadline is replaced by a fresh
+ * The watchdog's look at its workers: one that exited (its heartbeat says
+ * so) or has held one request past its hang deadline is replaced by a fresh
  * thread. A stuck one is only left behind, never killed: it may be inside
  * a request's buffers, and its request's owner still waits for it (a
  * request is only taken back while queued). Returns 1 if any worker is on
@@ -405,7 +429,14 @@ static int zc_engine_supervise(zc_engine *e)
         uint64_t b = atomic_load_explicit(&w->beat, memory_order_acquire);
         const char *why;
 
-        if (w->joinable && pthread_tryjoin_np(w->thread, NULL) == 0) {
+        if (w->joinable && ZC_BEAT_MS(b) == ZC_BEAT_EXITED) {
+            /* Workers leave on their own only at destroy, which has
+             * stopped us first; any other exit is a lost worker. */
+            pthread_join(w->thread, NULL);
+            if (atomic_load_explicit(&e->stop, memory_order_acquire)) {
+                w->joinable = 0;
+                continue;
+            }
             atomic_fetch_add_explicit(&e->st.workers_died, 1, memory_order_relaxed);
             why = "exited";
         } else if (w->joinable && ZC_BEAT_MS(b) != 0 && now_ms > ZC_BEAT_MS(b)) {

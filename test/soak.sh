@@ -47,9 +47,6 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 # ------------------------------------------------------------ setup
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
@@ -67,28 +64,13 @@ zc_cnf "$backend" "$tmp/ngx/stats" > "$tmp/nginx.cnf"
 zc_cnf "$backend" "$tmp/out/curl" > "$tmp/curl.cnf"
 zc_cnf "$backend" "$tmp/out/wrk" > "$tmp/wrk.cnf"
 zc_cnf "$backend" "$tmp/srv/stats" prefer "async_min_bytes = 4096" > "$tmp/srv.cnf"
-port=$(free_port)
-cat > "$tmp/nginx.conf" <<NGX
-$( [ "$(id -u)" = 0 ] && echo "user root;" )
-worker_processes 2;
-pid $tmp/nginx.pid;
-error_log $tmp/error.log warn;
-env OPENSSL_CONF;
-events { worker_connections 512; }
-http {
-    access_log off;
-    keepalive_requests 1000;
-    server {
-        listen 127.0.0.1:$port ssl;
-        ssl_certificate $tmp/cert.pem;
-        ssl_certificate_key $tmp/key.pem;
+port=$(zc_free_port)
+zc_nginx_conf dir="$tmp" listen="$port" workers=2 cert="$tmp/cert.pem" key="$tmp/key.pem" \
+    http="keepalive_requests 1000;" server="
         ssl_protocols TLSv1.2 TLSv1.3;
         ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305;
         ssl_conf_command Ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256;
-        root $tmp/www;
-    }
-}
-NGX
+        root $tmp/www;" > "$tmp/nginx.conf"
 OPENSSL_CONF="$tmp/nginx.cnf" nginx -p "$tmp" -c "$tmp/nginx.conf" -e "$tmp/error.log" \
     -g 'daemon off; master_process on;' 2>>"$tmp/error.log" &
 ngx_pid=$!
@@ -144,7 +126,7 @@ srv_rounds() {
     while [ "$(date +%s)" -lt $((deadline - 3)) ]; do
         round=$((round + 1))
         local sp k=400 used=0 max=0 c f round_end=$(( $(date +%s) + 20 ))
-        sp=$(free_port)
+        sp=$(zc_free_port)
         (cd "$tmp/www" && ZC_TEST_ASYNC_FAULTS=$faults OPENSSL_CONF="$tmp/srv.cnf" \
             exec openssl s_server -async -accept "127.0.0.1:$sp" -cert "$tmp/cert.pem" \
             -key "$tmp/key.pem" -WWW -quiet -naccept $k) >"$tmp/srv/round$round.log" 2>&1 &
