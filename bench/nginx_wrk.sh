@@ -120,9 +120,6 @@ done = function(summary, latency, requests)
 end
 LUA
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 # "utime stime" of process $1, in clock ticks.
 cpu_ticks() {
@@ -142,28 +139,14 @@ start_nginx() {
     else
         cnf=$tmp/default.cnf
     fi
-    port[$prov]=$(free_port)
-    cat > "$d/nginx.conf" <<NGX
-$( [ "$(id -u)" = 0 ] && echo "user root;" )
-worker_processes 1;
-pid $d/nginx.pid;
-error_log $d/error.log warn;
-env OPENSSL_CONF;
-events { worker_connections 256; }
-http {
-    access_log off;
+    port[$prov]=$(zc_free_port)
+    zc_nginx_conf dir="$d" listen="${port[$prov]}" cert="$tmp/srv.pem" key="$tmp/srv.key" \
+        http="
     keepalive_requests 100000000;
-    keepalive_timeout 60s;
-    server {
-        listen 127.0.0.1:${port[$prov]} ssl;
-        ssl_certificate $tmp/srv.pem;
-        ssl_certificate_key $tmp/srv.key;
+    keepalive_timeout 60s;" server="
         ssl_protocols TLSv1.3;
         ssl_conf_command Ciphersuites $suite;
-        root $tmp/www;
-    }
-}
-NGX
+        root $tmp/www;" > "$d/nginx.conf"
     OPENSSL_CONF=$cnf ${pin_srv[@]+"${pin_srv[@]}"} nginx -p "$d" -c "$d/nginx.conf" \
         -e "$d/error.log" -g 'daemon off; master_process on;' 2>>"$d/error.log" &
     pid=$!

@@ -23,9 +23,9 @@
 #include <openssl/crypto.h>
 #include "zc_async.h"
 #include "zc_engine.h"
+#include "zc_audit.h"
 
-_Static_assert(sizeof(((zc_async_stats *)0)->batch_size)
-               == ZC_ENGINE_BATCH_BUCKETS * sizeof(unsigned long long),
+_Static_assert(ZC_LIVE_BATCH_BUCKETS == ZC_ENGINE_BATCH_BUCKETS,
                "batch-size buckets: scheduler and engine agree");
 
 /*
@@ -68,7 +68,7 @@ struct zc_async {
     struct {
         _Atomic unsigned long long offloaded, inline_small, inline_urgent,
             inline_nojob, inline_busy, timeouts, cancels, wakeups, helped,
-            queue_depth_max, retries, retry_giveups;
+            queue_depth_max, retries, retry_giveups, engine_restarts;
     } st;
     _Atomic long refuse;            /* test hook: submits still to refuse */
 };
@@ -310,6 +310,8 @@ static zc_engine *zc_async_engine(zc_async *as)
         return e;
     pthread_mutex_lock(&as->lock);
     e = atomic_load(&as->engine);
+    int restart = 0;
+
     if (e != NULL && as->engine_fork_gen != fork_gen) {
         /* Fibres copied into this child may still point into it: keep the
          * memory until teardown, never run its queue. */
@@ -317,6 +319,7 @@ static zc_engine *zc_async_engine(zc_async *as)
             as->stale[as->nstale++] = e;
         atomic_store(&as->engine, NULL);
         e = NULL;
+        restart = 1;
     }
     if (e == NULL) {
         zc_engine_config ec = {
@@ -334,6 +337,13 @@ static zc_engine *zc_async_engine(zc_async *as)
             as->eops->stall(e, as->stalled);
             as->engine_fork_gen = fork_gen;
             atomic_store_explicit(&as->engine, e, memory_order_release);
+        }
+        if (restart) {
+            unsigned long long n = atomic_fetch_add(&as->st.engine_restarts, 1) + 1;
+
+            zc_audit_event("offload engine", "%s in process %ld after fork (restart %llu): "
+                           "the parent's engine threads do not exist here",
+                           e != NULL ? "restarted" : "could not be restarted", (long)getpid(), n);
         }
     }
     pthread_mutex_unlock(&as->lock);
@@ -592,7 +602,7 @@ void zc_async_cancel(zc_async *as, zc_async_slot *slot)
         atomic_fetch_add_explicit(&as->st.cancels, 1, memory_order_relaxed);
 }
 
-void zc_async_get_stats(const zc_async *as, zc_async_stats *out)
+void zc_async_get_stats(const zc_async *as, zc_live_async *out)
 {
     zc_async *m = (zc_async *)as;
     zc_engine *e = atomic_load(&m->engine);
@@ -624,6 +634,11 @@ void zc_async_get_stats(const zc_async *as, zc_async_stats *out)
     out->injected_stalls = es.injected_stalls;
     out->injected_slow = es.injected_slow;
     out->injected_fails = es.injected_fails;
+    out->injected_hangs = es.injected_hangs;
+    out->injected_deaths = es.injected_deaths;
+    out->workers_died = es.workers_died;
+    out->workers_hung = es.workers_hung;
+    out->engine_restarts = atomic_load(&m->st.engine_restarts);
 }
 
 void zc_async_test_stall(zc_async *as, int stalled)

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "zc_backend.h"
+#include "zc_live.h"
 
 typedef struct zc_async_config {
     int enabled;                /* config "async": 1 default */
@@ -71,19 +72,8 @@ int zc_async_would_offload(const zc_async *as, size_t len, int urgent);
  * thread (an engine may still signal it). */
 void zc_async_thread_stop(void);
 
-/* Counters for stats/tests. */
-typedef struct zc_async_stats {
-    unsigned long long offloaded, inline_small, inline_urgent, inline_nojob,
-        inline_busy, timeouts, cancels, batches, wakeups, helped,
-        engine_completed, breaker_trips;
-    unsigned long long retries, retry_giveups;  /* refused submits retried / sent inline */
-    unsigned long long breaker_open;        /* 1 now: work runs inline */
-    unsigned long long queue_depth, queue_depth_max;
-    unsigned long long batch_size[9];       /* log2 buckets: 1, 2, 3-4, ..., 129+ */
-    /* ZC_TEST_ASYNC_FAULTS only (qat/zc_engine.h). */
-    unsigned long long injected_stalls, injected_slow, injected_fails;
-} zc_async_stats;
-void zc_async_get_stats(const zc_async *as, zc_async_stats *out);
+/* Counters for stats/tests: a snapshot in the live segment's layout. */
+void zc_async_get_stats(const zc_async *as, zc_live_async *out);
 
 /* Test hook: while stalled > 0, engine threads take no work (simulates a
  * stall); stalled < 0 makes the engine refuse the next -stalled submits (a

@@ -18,7 +18,7 @@
 #include "zc_ids.h"
 
 #define ZC_LIVE_MAGIC "ZCLIVE\r\n"
-#define ZC_LIVE_VERSION 1u
+#define ZC_LIVE_VERSION 2u
 #define ZC_LIVE_PREFIX "zcrypto."          /* file name: zcrypto.<pid>.<instance> */
 #define ZC_LIVE_DEFAULT_DIR "/dev/shm"
 #define ZC_LIVE_SHARDS 16u                  /* the last is shared by extra threads */
@@ -45,16 +45,42 @@ typedef struct zc_live_shard {
     zc_live_hist lat[ZC_ALG_COUNT][ZC_LIVE_CLASSES];  /* on the instance's backend */
 } __attribute__((aligned(64))) zc_live_shard;
 
-/* The offload path, copied in by the process on sampled ops (and when the
- * segment is made): a snapshot, at most one sample interval old. */
+/*
+ * The offload path's counters, listed once: the segment's struct, the
+ * stats file, zcrypto-stat --json and the scheduler's snapshot all expand
+ * this list. workers_*: engine threads replaced (found exited, or stuck on
+ * one request); engine_restarts: engines started again after a fork;
+ * injected_*: the soak's fault hooks (ZC_TEST_ASYNC_FAULTS).
+ */
+#define ZC_LIVE_ASYNC_FIELDS(X)                                                          \
+    X(offloaded) X(inline_small) X(inline_urgent) X(inline_nojob) X(inline_busy)        \
+    X(timeouts) X(cancels) X(batches) X(wakeups) X(helped) X(engine_completed)          \
+    X(breaker_trips) X(breaker_open) X(queue_depth) X(queue_depth_max) X(retries)       \
+    X(retry_giveups) X(workers_died) X(workers_hung) X(engine_restarts)                 \
+    X(injected_stalls) X(injected_slow) X(injected_fails) X(injected_hangs)             \
+    X(injected_deaths)
+
+/* Copied in by the process on sampled ops (and when the segment is made):
+ * a snapshot, at most one sample interval old. */
 typedef struct zc_live_async {
-    uint64_t offloaded, inline_small, inline_urgent, inline_nojob, inline_busy,
-        timeouts, cancels, batches, wakeups, helped, engine_completed,
-        breaker_trips, breaker_open, queue_depth, queue_depth_max, retries,
-        retry_giveups;
-    uint64_t injected_stalls, injected_slow, injected_fails; /* soak fault hooks */
+#define ZC_LIVE_ASYNC_MEMBER(name) uint64_t name;
+    ZC_LIVE_ASYNC_FIELDS(ZC_LIVE_ASYNC_MEMBER)
+#undef ZC_LIVE_ASYNC_MEMBER
     uint64_t batch_size[ZC_LIVE_BATCH_BUCKETS];
 } zc_live_async;
+
+/* The scalar fields by name, in list order, for the writers of JSON. */
+typedef struct zc_live_field {
+    const char *name;
+    size_t offset;
+} zc_live_field;
+extern const zc_live_field zc_live_async_fields[];
+extern const size_t zc_live_async_nfields;
+
+static inline uint64_t zc_live_async_get(const zc_live_async *a, const zc_live_field *f)
+{
+    return *(const uint64_t *)((const char *)a + f->offset);
+}
 
 typedef struct zc_live_health {
     char backend[16];                       /* the active backend */

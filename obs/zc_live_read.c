@@ -10,6 +10,13 @@
 #include <unistd.h>
 #include "zc_live.h"
 
+const zc_live_field zc_live_async_fields[] = {
+#define ZC_LIVE_ASYNC_NAME(name) { #name, offsetof(zc_live_async, name) },
+    ZC_LIVE_ASYNC_FIELDS(ZC_LIVE_ASYNC_NAME)
+#undef ZC_LIVE_ASYNC_NAME
+};
+const size_t zc_live_async_nfields = sizeof(zc_live_async_fields) / sizeof(zc_live_async_fields[0]);
+
 static uint64_t zc_live_load(const uint64_t *p)
 {
     return __atomic_load_n(p, __ATOMIC_RELAXED);

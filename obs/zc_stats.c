@@ -369,29 +369,11 @@ size_t zc_stats_to_json(zc_stats *s, const char *active_backend,
         zc_live_async a;
 
         s->async_read(s->async_arg, &a);
-        pos = zc_append(buf, bufsize, pos,
-                        ",\"async\":{\"offloaded\":%llu,\"inline_small\":%llu,"
-                        "\"inline_urgent\":%llu,\"inline_nojob\":%llu,\"inline_busy\":%llu,"
-                        "\"timeouts\":%llu,\"cancels\":%llu,\"batches\":%llu,"
-                        "\"wakeups\":%llu,\"helped\":%llu,\"engine_completed\":%llu,"
-                        "\"breaker_trips\":%llu,\"breaker_open\":%llu,"
-                        "\"queue_depth\":%llu,\"queue_depth_max\":%llu,\"retries\":%llu,"
-                        "\"retry_giveups\":%llu,\"injected_stalls\":%llu,"
-                        "\"injected_slow\":%llu,\"injected_fails\":%llu}",
-                        (unsigned long long)a.offloaded, (unsigned long long)a.inline_small,
-                        (unsigned long long)a.inline_urgent,
-                        (unsigned long long)a.inline_nojob, (unsigned long long)a.inline_busy,
-                        (unsigned long long)a.timeouts, (unsigned long long)a.cancels,
-                        (unsigned long long)a.batches, (unsigned long long)a.wakeups,
-                        (unsigned long long)a.helped, (unsigned long long)a.engine_completed,
-                        (unsigned long long)a.breaker_trips,
-                        (unsigned long long)a.breaker_open,
-                        (unsigned long long)a.queue_depth,
-                        (unsigned long long)a.queue_depth_max,
-                        (unsigned long long)a.retries, (unsigned long long)a.retry_giveups,
-                        (unsigned long long)a.injected_stalls,
-                        (unsigned long long)a.injected_slow,
-                        (unsigned long long)a.injected_fails);
+        for (size_t k = 0; k < zc_live_async_nfields; k++)
+            pos = zc_append(buf, bufsize, pos, "%s\"%s\":%llu", k ? "," : ",\"async\":{",
+                            zc_live_async_fields[k].name,
+                            (unsigned long long)zc_live_async_get(&a, &zc_live_async_fields[k]));
+        pos = zc_append(buf, bufsize, pos, "}");
     }
     pos = zc_append(buf, bufsize, pos, "}\n");
     return pos;

@@ -305,22 +305,7 @@ static void zc_prov_decide_serving(zc_provctx *provctx)
 
 static void zc_prov_async_read(const void *arg, zc_live_async *out)
 {
-    zc_async_stats a;
-
-    zc_async_get_stats(arg, &a);
-    *out = (zc_live_async){
-        .offloaded = a.offloaded, .inline_small = a.inline_small,
-        .inline_urgent = a.inline_urgent, .inline_nojob = a.inline_nojob,
-        .inline_busy = a.inline_busy, .timeouts = a.timeouts, .cancels = a.cancels,
-        .batches = a.batches, .wakeups = a.wakeups, .helped = a.helped,
-        .engine_completed = a.engine_completed, .breaker_trips = a.breaker_trips,
-        .breaker_open = a.breaker_open, .queue_depth = a.queue_depth,
-        .queue_depth_max = a.queue_depth_max, .retries = a.retries,
-        .retry_giveups = a.retry_giveups, .injected_stalls = a.injected_stalls,
-        .injected_slow = a.injected_slow, .injected_fails = a.injected_fails,
-    };
-    for (unsigned b = 0; b < ZC_LIVE_BATCH_BUCKETS; b++)
-        out->batch_size[b] = a.batch_size[b];
+    zc_async_get_stats(arg, out);
 }
 
 /* What the live segment says about this instance's health. */

@@ -66,14 +66,16 @@ typedef struct zc_engine_sink {
 /*
  * Injected faults, a test hook for soak runs against real servers
  * (test/soak.sh): off unless ZC_TEST_ASYNC_FAULTS is set in the process,
- * e.g. "stall=500:60,slow=40:2000,fail=7". Each only delays work or sends
- * it back to the caller, the paths a slow or broken device takes; none can
- * change a result.
+ * e.g. "stall=500:60,slow=40:2000,fail=7,hang=300:600,die=500". Each only
+ * delays work, sends it back to the caller or takes a worker thread away,
+ * the paths a slow or broken device takes; none can change a result.
  */
 typedef struct zc_engine_faults {
     unsigned stall_every_ms, stall_for_ms;  /* start nothing for_ms out of every every_ms */
     unsigned slow_every, slow_us;           /* every slow_every-th request waits slow_us first */
     unsigned fail_every;                    /* every fail_every-th submission is refused */
+    unsigned hang_every, hang_ms;           /* a worker sits hang_ms on every hang_every-th */
+    unsigned die_every;                     /* the worker taking every die_every-th exits */
 } zc_engine_faults;
 
 /* Parses ZC_TEST_ASYNC_FAULTS (secure_getenv) into f; all zero if unset.
@@ -96,7 +98,11 @@ typedef struct zc_engine_config {
 typedef struct zc_engine_stats {
     unsigned long long completed, batches, cancelled, breaker_trips;
     unsigned long long batch_size[ZC_ENGINE_BATCH_BUCKETS];
-    unsigned long long injected_stalls, injected_slow, injected_fails;
+    /* Worker threads the watchdog replaced: found exited, or stuck on one
+     * request past the hang limit (see zc_engine_cpu.c). */
+    unsigned long long workers_died, workers_hung;
+    unsigned long long injected_stalls, injected_slow, injected_fails, injected_hangs,
+        injected_deaths;
 } zc_engine_stats;
 
 typedef struct zc_engine zc_engine;

@@ -5,8 +5,11 @@
  * completions are reported once per batch per submitting thread. A watchdog
  * expires requests older than op_timeout_us (their owners then do them
  * inline) and opens a circuit breaker when the engine keeps missing
- * deadlines, so a stuck engine costs latency, never correctness.
+ * deadlines, so a stuck engine costs latency, never correctness. The same
+ * watchdog replaces a worker thread that exited or sits on one request far
+ * past any honest cipher time (zc_engine_supervise).
  */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include "config.h"
 
 #include <errno.h>
@@ -25,28 +28,78 @@
 #define ZC_IDLE_SPIN_NS       50000     /* spin this long before sleeping */
 #define ZC_BREAKER_TRIP       8         /* consecutive expiries */
 #define ZC_BREAKER_OPEN_NS    100000000 /* then run inline for 100 ms */
+/* A worker still on one request this long past op_timeout_us x 4 (at least
+ * 100 ms), plus 10 ns a byte (100 MB/s, far below any backend, so a huge
+ * request is never taken for a hang), is stuck: it is replaced. */
+#define ZC_HANG_MIN_MS        100
+#define ZC_HANG_NS_PER_BYTE   10
+#define ZC_UNLOAD_WAIT_MS     5000      /* destroy waits this long for stuck workers */
+
+/*
+ * A worker's heartbeat: generation << 40 | the time (ms) by which its
+ * current request must be done, 0 between requests. The worker moves it by
+ * CAS from the value it last wrote (and to ZC_BEAT_EXITED as its thread
+ * ends); the watchdog takes the slot from a
+ * stuck worker by CAS to the next generation. Whichever CAS comes second
+ * fails, so a worker finishing just as it is declared stuck either keeps
+ * its slot or learns it lost it, and never shares it with its replacement.
+ */
+#define ZC_BEAT_MS_BITS 40
+#define ZC_BEAT(gen, ms) (((uint64_t)(gen) << ZC_BEAT_MS_BITS) | (uint64_t)(ms))
+#define ZC_BEAT_GEN(b)   ((b) >> ZC_BEAT_MS_BITS)
+#define ZC_BEAT_MS(b)    ((b) & ((UINT64_C(1) << ZC_BEAT_MS_BITS) - 1))
+#define ZC_BEAT_EXITED   ((UINT64_C(1) << ZC_BEAT_MS_BITS) - 1)  /* the thread has ended */
+
+typedef struct zc_worker {
+    zc_engine *engine;
+    pthread_t thread;               /* the watchdog's and destroy's only */
+    int joinable;                   /* thread is running and ours to join */
+    int start_failed;               /* audited once until a start works */
+    _Atomic uint64_t beat;
+} zc_worker;
+
+/* A worker thread's own view of its slot. */
+typedef struct zc_worker_self {
+    zc_worker *slot;
+    uint64_t beat;                  /* what this thread last wrote */
+    int abandoned;                  /* replaced: report the batch and exit */
+    int died;                       /* fault hook: exit now, joined by the watchdog */
+} zc_worker_self;
 
 struct zc_engine {
     zc_engine_config cfg;
     zc_pool pool;
     zc_ring queue;
-    pthread_t threads[ZC_ENGINE_MAX_THREADS];
+    zc_worker workers[ZC_ENGINE_MAX_THREADS];
     unsigned nthreads;
+    uint64_t hang_ms;
     pthread_t watchdog;
     int watchdog_started;
-    _Atomic int stop;
+    /* The memory's owners: the engine's user and every replaced worker
+     * thread still running (it may wake up inside a request). */
+    _Atomic int refs;
+    _Atomic uint32_t stop;          /* also the futex word the watchdog sleeps on */
     _Atomic int stalled;
     _Atomic uint32_t doorbell;      /* futex word the idle workers sleep on */
     _Atomic int sleepers;
     _Atomic int expired_in_a_row;
     _Atomic uint64_t breaker_until_ns;
-    _Atomic unsigned long long fault_requests, fault_submits, fault_stall_period;
+    _Atomic unsigned long long fault_requests, fault_submits, fault_stall_period,
+        fault_hangs, fault_deaths;
     struct {
         _Atomic unsigned long long completed, batches, cancelled, breaker_trips;
         _Atomic unsigned long long batch_size[ZC_ENGINE_BATCH_BUCKETS];
-        _Atomic unsigned long long injected_stalls, injected_slow, injected_fails;
+        _Atomic unsigned long long workers_died, workers_hung;
+        _Atomic unsigned long long injected_stalls, injected_slow, injected_fails,
+            injected_hangs, injected_deaths;
     } st;
 };
+
+/* Every n-th call is 1 (n = 0: never). */
+static int zc_fault_every(_Atomic unsigned long long *calls, unsigned n)
+{
+    return n != 0 && (atomic_fetch_add_explicit(calls, 1, memory_order_relaxed) + 1) % n == 0;
+}
 
 /* Injected stall (cfg.faults): inside the first stall_for_ms of every
  * stall_every_ms. Each stall period is counted once. */
@@ -73,12 +126,20 @@ static void zc_engine_fault_slow(zc_engine *e)
 {
     const zc_engine_faults *f = &e->cfg.faults;
 
-    if (f->slow_every == 0
-        || (atomic_fetch_add_explicit(&e->fault_requests, 1, memory_order_relaxed) + 1)
-               % f->slow_every != 0)
+    if (!zc_fault_every(&e->fault_requests, f->slow_every))
         return;
     atomic_fetch_add_explicit(&e->st.injected_slow, 1, memory_order_relaxed);
     usleep(f->slow_us);
+}
+
+/* Injected hang: a worker sits on a request it has not started yet, long
+ * enough (hang_ms) for the watchdog to take it for stuck. */
+static void zc_engine_fault_hang(zc_engine *e)
+{
+    if (!zc_fault_every(&e->fault_hangs, e->cfg.faults.hang_every))
+        return;
+    atomic_fetch_add_explicit(&e->st.injected_hangs, 1, memory_order_relaxed);
+    usleep((useconds_t)e->cfg.faults.hang_ms * 1000);
 }
 
 static void zc_futex_wait(_Atomic uint32_t *word, uint32_t seen, long timeout_ns)
@@ -143,23 +204,44 @@ static void zc_batch_wake(zc_engine *e, zc_request **batch, unsigned n)
         zc_request_unref(batch[i]);
 }
 
+/* Moves the calling worker's heartbeat to deadline_ms (0: between
+ * requests); a failed CAS means the watchdog gave the slot to another. */
+static void zc_worker_beat(zc_worker_self *me, uint64_t deadline_ms)
+{
+    uint64_t seen = me->beat, next = ZC_BEAT(ZC_BEAT_GEN(me->beat), deadline_ms);
+
+    if (me->abandoned)
+        return;
+    if (atomic_compare_exchange_strong_explicit(&me->slot->beat, &seen, next,
+                                                memory_order_acq_rel, memory_order_acquire))
+        me->beat = next;
+    else
+        me->abandoned = 1;
+}
+
+static uint64_t zc_engine_hang_deadline(const zc_engine *e, size_t len)
+{
+    return (zc_coarse_ns() + (uint64_t)len * ZC_HANG_NS_PER_BYTE) / 1000000 + e->hang_ms;
+}
+
 /*
  * Runs up to batch_max requests, each as soon as it is popped, and reports
  * them together. When the queue runs dry before the batch is full, a worker
  * waits up to batch_timeout_us for more (coalescing the wake-up); a helper
- * never waits: its own fibre is waiting on this. Returns how many ran.
+ * (me == NULL) never waits: its own fibre is waiting on this. A worker
+ * keeps its heartbeat on each request it holds. Returns how many ran.
  */
-static unsigned zc_engine_run_batch(zc_engine *e, unsigned max, int helper)
+static unsigned zc_engine_run_batch(zc_engine *e, unsigned max, zc_worker_self *me)
 {
     zc_request *batch[ZC_BATCH_CAP];
     unsigned n = 0;
     uint64_t flush_at = 0;
 
-    while (n < max) {
+    while (n < max && (me == NULL || !me->abandoned)) {
         zc_request *r = zc_ring_pop(&e->queue);
 
         if (r == NULL) {
-            if (helper || n == 0 || e->cfg.batch_timeout_us == 0)
+            if (me == NULL || n == 0 || e->cfg.batch_timeout_us == 0)
                 break;
             if (flush_at == 0)
                 flush_at = zc_now_ns() + (uint64_t)e->cfg.batch_timeout_us * 1000;
@@ -168,16 +250,31 @@ static unsigned zc_engine_run_batch(zc_engine *e, unsigned max, int helper)
             zc_cpu_relax();
             continue;
         }
+        if (me != NULL) {
+            zc_worker_beat(me, zc_engine_hang_deadline(e, r->len));
+            if (zc_fault_every(&e->fault_deaths, e->cfg.faults.die_every)) {
+                /* The thread goes with a request it never started: that
+                 * one expires on the watchdog's scan (its owner runs it
+                 * inline); what this batch already ran is reported. */
+                atomic_fetch_add_explicit(&e->st.injected_deaths, 1, memory_order_relaxed);
+                zc_request_unref(r);
+                me->died = 1;
+                break;
+            }
+            zc_engine_fault_hang(e);
+        }
         zc_engine_fault_slow(e);
-        if (!zc_request_start(r)) {
+        if (zc_request_start(r)) {
+            r->result = r->ops->msg_update(r->key_state, r->msg_state, r->out, r->in,
+                                           r->len, r->enc);
+            zc_request_finish(e, r);
+            batch[n++] = r;
+        } else {
             /* Cancelled or expired while queued: its owner has moved on. */
             zc_request_unref(r);
-            continue;
         }
-        r->result = r->ops->msg_update(r->key_state, r->msg_state, r->out, r->in,
-                                       r->len, r->enc);
-        zc_request_finish(e, r);
-        batch[n++] = r;
+        if (me != NULL)
+            zc_worker_beat(me, 0);
     }
     if (n == 0)
         return 0;
@@ -195,9 +292,30 @@ static unsigned zc_engine_run_batch(zc_engine *e, unsigned max, int helper)
     return n;
 }
 
-static void *zc_engine_worker(void *arg)
+static void zc_engine_unref(zc_engine *e);
+
+/*
+ * However a worker thread ends (its loop returns, or pthread_exit or a
+ * cancel from anywhere below it), it says so in its heartbeat, for the
+ * watchdog to join and replace it; a thread whose slot was already given
+ * away is nobody's to join and drops its reference on the engine instead.
+ */
+static void zc_worker_gone(void *arg)
 {
-    zc_engine *e = arg;
+    zc_worker_self *me = arg;
+    zc_engine *e = me->slot->engine;
+    uint64_t seen = me->beat;
+
+    if (!me->abandoned
+        && atomic_compare_exchange_strong_explicit(&me->slot->beat, &seen,
+                                                   ZC_BEAT(ZC_BEAT_GEN(me->beat), ZC_BEAT_EXITED),
+                                                   memory_order_acq_rel, memory_order_acquire))
+        return;
+    zc_engine_unref(e);
+}
+
+static void zc_engine_worker_loop(zc_engine *e, zc_worker_self *me)
+{
     uint64_t idle_since = 0;
 
     while (!atomic_load_explicit(&e->stop, memory_order_acquire)) {
@@ -205,7 +323,9 @@ static void *zc_engine_worker(void *arg)
             usleep(100);
             continue;
         }
-        if (zc_engine_run_batch(e, e->cfg.batch_max, 0) > 0) {
+        if (zc_engine_run_batch(e, e->cfg.batch_max, me) > 0 || me->abandoned || me->died) {
+            if (me->abandoned || me->died)
+                break;
             idle_since = 0;
             continue;
         }
@@ -227,6 +347,18 @@ static void *zc_engine_worker(void *arg)
         atomic_fetch_sub(&e->sleepers, 1);
         idle_since = 0;
     }
+}
+
+static void *zc_engine_worker(void *arg)
+{
+    zc_worker *slot = arg;
+    zc_worker_self me = { slot, atomic_load_explicit(&slot->beat, memory_order_acquire), 0, 0 };
+
+    /* What `top -H` and /proc/PID/task/N/comm show an operator. */
+    pthread_setname_np(pthread_self(), "zc-offload");
+    pthread_cleanup_push(zc_worker_gone, &me);
+    zc_engine_worker_loop(slot->engine, &me);
+    pthread_cleanup_pop(1);
     return NULL;
 }
 
@@ -268,6 +400,85 @@ static void zc_engine_expire_scan(zc_engine *e)
     }
 }
 
+/* Starts a thread in slot w under a new generation (a thread that held the
+ * slot before can no longer move its heartbeat). */
+static int zc_engine_worker_start(zc_engine *e, zc_worker *w)
+{
+    uint64_t b = atomic_load_explicit(&w->beat, memory_order_relaxed);
+
+    atomic_store_explicit(&w->beat, ZC_BEAT(ZC_BEAT_GEN(b) + 1, 0), memory_order_release);
+    w->joinable = pthread_create(&w->thread, NULL, zc_engine_worker, w) == 0;
+    return w->joinable;
+}
+
+/*
+ * The watchdog's look at its workers: one that exited (its heartbeat says
+ * so) or has held one request past its hang deadline is replaced by a fresh
+ * thread. A stuck one is only left behind, never killed: it may be inside
+ * a request's buffers, and its request's owner still waits for it (a
+ * request is only taken back while queued). Returns 1 if any worker is on
+ * a request.
+ */
+static int zc_engine_supervise(zc_engine *e)
+{
+    uint64_t now_ms = zc_coarse_ns() / 1000000;
+    int busy = 0;
+
+    for (unsigned i = 0; i < e->nthreads; i++) {
+        zc_worker *w = &e->workers[i];
+        uint64_t b = atomic_load_explicit(&w->beat, memory_order_acquire);
+        const char *why;
+
+        if (w->joinable && ZC_BEAT_MS(b) == ZC_BEAT_EXITED) {
+            /* Workers leave on their own only at destroy, which has
+             * stopped us first; any other exit is a lost worker. */
+            pthread_join(w->thread, NULL);
+            if (atomic_load_explicit(&e->stop, memory_order_acquire)) {
+                w->joinable = 0;
+                continue;
+            }
+            atomic_fetch_add_explicit(&e->st.workers_died, 1, memory_order_relaxed);
+            why = "exited";
+        } else if (w->joinable && ZC_BEAT_MS(b) != 0 && now_ms > ZC_BEAT_MS(b)) {
+            /* Its reference first: once the CAS lands it may exit at once. */
+            atomic_fetch_add(&e->refs, 1);
+            if (!atomic_compare_exchange_strong(&w->beat, &b, ZC_BEAT(ZC_BEAT_GEN(b) + 1, 0))) {
+                atomic_fetch_sub(&e->refs, 1);  /* it finished just now */
+                busy = 1;
+                continue;
+            }
+            pthread_detach(w->thread);
+            atomic_fetch_add_explicit(&e->st.workers_hung, 1, memory_order_relaxed);
+            why = "was stuck on one request";
+        } else if (w->joinable) {
+            busy |= ZC_BEAT_MS(b) != 0;
+            continue;
+        } else {
+            why = NULL;                         /* its last start failed: again */
+        }
+        w->joinable = 0;
+        if (zc_engine_worker_start(e, w)) {
+            w->start_failed = 0;
+            if (why != NULL)
+                zc_audit_event("offload engine", "worker %u %s (limit %llu ms): replaced; "
+                               "%llu exited and %llu stuck workers replaced so far", i, why,
+                               (unsigned long long)e->hang_ms,
+                               (unsigned long long)atomic_load(&e->st.workers_died),
+                               (unsigned long long)atomic_load(&e->st.workers_hung));
+        } else if (!w->start_failed) {
+            w->start_failed = 1;
+            zc_audit_event("offload engine", "worker %u %s and no thread could replace it: "
+                           "retrying every watchdog period", i, why != NULL ? why : "is gone");
+        }
+    }
+    return busy;
+}
+
+static size_t zc_engine_in_flight(zc_engine *e)
+{
+    return e->pool.count - zc_ring_depth(&e->pool.free);
+}
+
 static void *zc_engine_watchdog(void *arg)
 {
     zc_engine *e = arg;
@@ -277,11 +488,14 @@ static void *zc_engine_watchdog(void *arg)
         period = 200000;
     if (period > 20000000)
         period = 20000000;
+    pthread_setname_np(pthread_self(), "zc-watchdog");
     while (!atomic_load_explicit(&e->stop, memory_order_acquire)) {
-        struct timespec ts = { 0, period };
-
-        nanosleep(&ts, NULL);
-        if (zc_ring_depth(&e->queue) > 0)
+        zc_futex_wait(&e->stop, 0, period);
+        if (atomic_load_explicit(&e->stop, memory_order_acquire))
+            break;
+        /* Requests out of the pool, not only queued ones: a worker that
+         * exited or sits on a popped request leaves it in no queue. */
+        if (zc_engine_supervise(e) || zc_engine_in_flight(e) > 0)
             zc_engine_expire_scan(e);
     }
     return NULL;
@@ -294,20 +508,36 @@ static void zc_engine_free_memory(zc_engine *e)
     OPENSSL_free(e);
 }
 
+static void zc_engine_unref(zc_engine *e)
+{
+    if (atomic_fetch_sub(&e->refs, 1) == 1)
+        zc_engine_free_memory(e);
+}
+
 static void zc_engine_cpu_destroy(zc_engine *e)
 {
     if (e == NULL)
         return;
     atomic_store(&e->stop, 1);
+    zc_futex_wake(&e->stop, INT_MAX);
     atomic_fetch_add(&e->doorbell, 1);
     zc_futex_wake(&e->doorbell, INT_MAX);
-    for (unsigned i = 0; i < e->nthreads; i++)
-        pthread_join(e->threads[i], NULL);
+    /* The watchdog first: it is what starts replacement workers. */
     if (e->watchdog_started)
         pthread_join(e->watchdog, NULL);
+    for (unsigned i = 0; i < e->nthreads; i++)
+        if (e->workers[i].joinable)
+            pthread_join(e->workers[i].thread, NULL);
+    /* Replaced stuck workers still running our code: give them time to
+     * come back and leave, since the module may be unmapped after us. */
+    for (int ms = 0; atomic_load(&e->refs) > 1 && ms < ZC_UNLOAD_WAIT_MS; ms++)
+        usleep(1000);
+    if (atomic_load(&e->refs) > 1)
+        zc_audit_event("offload engine", "%d stuck workers still running at shutdown: "
+                       "their memory is left to them", atomic_load(&e->refs) - 1);
     /* Whatever is still queued belongs to fibres that will never resume
      * (their app is unloading us): nothing may run it any more. */
-    zc_engine_free_memory(e);
+    zc_engine_unref(e);
 }
 
 static void zc_engine_cpu_abandon(zc_engine *e)
@@ -338,8 +568,13 @@ static zc_engine *zc_engine_cpu_create(const zc_engine_config *cfg)
     }
     for (size_t i = 0; i < e->pool.count; i++)
         ((zc_request *)zc_pool_at(&e->pool, i))->pool = &e->pool;
+    atomic_init(&e->refs, 1);
+    e->hang_ms = (uint64_t)e->cfg.op_timeout_us * 4 / 1000;
+    if (e->hang_ms < ZC_HANG_MIN_MS)
+        e->hang_ms = ZC_HANG_MIN_MS;
     for (unsigned i = 0; i < e->cfg.threads; i++) {
-        if (pthread_create(&e->threads[i], NULL, zc_engine_worker, e) != 0)
+        e->workers[i].engine = e;
+        if (!zc_engine_worker_start(e, &e->workers[i]))
             break;
         e->nthreads++;
     }
@@ -394,9 +629,7 @@ static int zc_engine_cpu_submit(zc_engine *e, zc_request *r)
 {
     uint32_t gen = zc_request_gen(r);
 
-    if (e->cfg.faults.fail_every != 0
-        && (atomic_fetch_add_explicit(&e->fault_submits, 1, memory_order_relaxed) + 1)
-               % e->cfg.faults.fail_every == 0) {
+    if (zc_fault_every(&e->fault_submits, e->cfg.faults.fail_every)) {
         atomic_fetch_add_explicit(&e->st.injected_fails, 1, memory_order_relaxed);
         return 0;
     }
@@ -421,7 +654,7 @@ static unsigned zc_engine_cpu_help(zc_engine *e)
     if (atomic_load_explicit(&e->stalled, memory_order_relaxed) || zc_engine_fault_stalled(e))
         return 0;
     /* One request at a time: the worker keeps its share of the queue. */
-    return zc_engine_run_batch(e, 1, 1);
+    return zc_engine_run_batch(e, 1, NULL);
 }
 
 static size_t zc_engine_cpu_depth(zc_engine *e)
@@ -450,6 +683,10 @@ static void zc_engine_cpu_get_stats(zc_engine *e, zc_engine_stats *out)
     out->injected_stalls = atomic_load(&e->st.injected_stalls);
     out->injected_slow = atomic_load(&e->st.injected_slow);
     out->injected_fails = atomic_load(&e->st.injected_fails);
+    out->injected_hangs = atomic_load(&e->st.injected_hangs);
+    out->injected_deaths = atomic_load(&e->st.injected_deaths);
+    out->workers_died = atomic_load(&e->st.workers_died);
+    out->workers_hung = atomic_load(&e->st.workers_hung);
 }
 
 static void zc_engine_cpu_stall(zc_engine *e, int stalled)

@@ -42,7 +42,9 @@ int zc_engine_faults_from_env(zc_engine_faults *f)
         int r;
 
         if ((r = zc_fault_item(&s, "stall", &f->stall_every_ms, &f->stall_for_ms)) == 0
-            && (r = zc_fault_item(&s, "slow", &f->slow_every, &f->slow_us)) == 0)
+            && (r = zc_fault_item(&s, "slow", &f->slow_every, &f->slow_us)) == 0
+            && (r = zc_fault_item(&s, "hang", &f->hang_every, &f->hang_ms)) == 0
+            && (r = zc_fault_item(&s, "die", &f->die_every, NULL)) == 0)
             r = zc_fault_item(&s, "fail", &f->fail_every, NULL);
         if (r <= 0 || (*s != ',' && *s != '\0')
             || (f->stall_every_ms != 0 && f->stall_for_ms >= f->stall_every_ms)) {

@@ -64,6 +64,7 @@ suite test_live          # live counters: shards, fork, hostile segments
 suite test_poly1305      # the Poly1305 code ARM runs (portable, 64-bit scalar) on edge values
 suite test_gcm_iv        # GCM IV lengths on neon and portable against the reference GCM
 suite test_health        # the SP 800-90B tests, and no RDSEED seed source on ARM
+suite test_async_faults  # timeouts, breaker, retries, workers replaced: ARM's weaker memory order
 # The pipeline API on neon and portable (on OpenSSL 3.0 the suite checks it is absent).
 suite test_pipeline ZC_TEST_PIPE_BATCHES=40
 # Every C suite runs above or in run() (test_gcm_hybrid is the x86 kernels'

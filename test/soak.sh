@@ -12,7 +12,8 @@
 #  - `openssl s_server -async` (zcrypto's ASYNC offload path) in rounds,
 #    driven by `openssl s_time` and by curl (bodies checked), with the
 #    engine's fault hooks on (ZC_TEST_ASYNC_FAULTS: stalls past the op
-#    timeout, slow requests, refused submissions).
+#    timeout, slow requests, refused submissions, worker threads that get
+#    stuck past the hang limit or exit, which the watchdog must replace).
 # Pass: no failed request, no wrong byte, every worker's RSS flat after its
 # warm-up, no zcrypto errors or tag failures, zcrypto's counters covering the
 # bytes the clients received, and every kind of fault injected and counted.
@@ -26,7 +27,7 @@ export ZC_SRCDIR ZC_MODULE_DIR
 . "$ZC_SRCDIR/test/zc_test_lib.sh"
 secs=${ZC_SOAK_SECONDS:-600}
 hup_every=${ZC_SOAK_HUP:-$(( secs / 3 > 15 ? secs / 3 : 15 ))}
-faults=${ZC_SOAK_FAULTS:-stall=700:150,slow=25:3000,fail=5}
+faults=${ZC_SOAK_FAULTS:-stall=700:150,slow=25:3000,fail=5,hang=300:700,die=250}
 for t in nginx curl wrk python3; do
     command -v $t >/dev/null || { echo "soak: $t missing"; exit 1; }
 done
@@ -46,9 +47,6 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 # ------------------------------------------------------------ setup
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
@@ -66,28 +64,13 @@ zc_cnf "$backend" "$tmp/ngx/stats" > "$tmp/nginx.cnf"
 zc_cnf "$backend" "$tmp/out/curl" > "$tmp/curl.cnf"
 zc_cnf "$backend" "$tmp/out/wrk" > "$tmp/wrk.cnf"
 zc_cnf "$backend" "$tmp/srv/stats" prefer "async_min_bytes = 4096" > "$tmp/srv.cnf"
-port=$(free_port)
-cat > "$tmp/nginx.conf" <<NGX
-$( [ "$(id -u)" = 0 ] && echo "user root;" )
-worker_processes 2;
-pid $tmp/nginx.pid;
-error_log $tmp/error.log warn;
-env OPENSSL_CONF;
-events { worker_connections 512; }
-http {
-    access_log off;
-    keepalive_requests 1000;
-    server {
-        listen 127.0.0.1:$port ssl;
-        ssl_certificate $tmp/cert.pem;
-        ssl_certificate_key $tmp/key.pem;
+port=$(zc_free_port)
+zc_nginx_conf dir="$tmp" listen="$port" workers=2 cert="$tmp/cert.pem" key="$tmp/key.pem" \
+    http="keepalive_requests 1000;" server="
         ssl_protocols TLSv1.2 TLSv1.3;
         ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305;
         ssl_conf_command Ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256;
-        root $tmp/www;
-    }
-}
-NGX
+        root $tmp/www;" > "$tmp/nginx.conf"
 OPENSSL_CONF="$tmp/nginx.cnf" nginx -p "$tmp" -c "$tmp/nginx.conf" -e "$tmp/error.log" \
     -g 'daemon off; master_process on;' 2>>"$tmp/error.log" &
 ngx_pid=$!
@@ -143,7 +126,7 @@ srv_rounds() {
     while [ "$(date +%s)" -lt $((deadline - 3)) ]; do
         round=$((round + 1))
         local sp k=400 used=0 max=0 c f round_end=$(( $(date +%s) + 20 ))
-        sp=$(free_port)
+        sp=$(zc_free_port)
         (cd "$tmp/www" && ZC_TEST_ASYNC_FAULTS=$faults OPENSSL_CONF="$tmp/srv.cnf" \
             exec openssl s_server -async -accept "127.0.0.1:$sp" -cert "$tmp/cert.pem" \
             -key "$tmp/key.pem" -WWW -quiet -naccept $k) >"$tmp/srv/round$round.log" 2>&1 &
@@ -311,11 +294,16 @@ check(len(ok) > 0 and len(st) > 0 and not bad and rcs and all(r == 0 for r in rc
 srv = stats(os.path.join(tmp, "srv", "stats"))
 a = {k: sum(d["async"][k] for d in srv) for k in
      ["offloaded", "timeouts", "inline_busy", "retries", "retry_giveups", "injected_stalls", "injected_slow",
-      "injected_fails", "engine_completed"]}
+      "injected_fails", "injected_hangs", "injected_deaths", "workers_hung", "workers_died",
+      "engine_completed"]}
 check(len(srv) == len(rcs) and bad_counts(srv) == 0, f"s_server stats: {len(srv)} files, no zcrypto errors or tag failures")
 check(a["offloaded"] > 0 and a["injected_stalls"] > 0 and a["injected_slow"] > 0 and a["injected_fails"] > 0
       # each refused submit is retried with backoff or, after retry_max, done inline
-      and a["retries"] + a["retry_giveups"] >= a["injected_fails"],
+      and a["retries"] + a["retry_giveups"] >= a["injected_fails"]
+      # every worker that got stuck or exited was replaced (a round may end
+      # before the watchdog's next look at the last one)
+      and a["injected_hangs"] > 0 and a["injected_deaths"] > 0
+      and 0 < a["workers_hung"] <= a["injected_hangs"] and 0 < a["workers_died"] <= a["injected_deaths"],
       "async engine under faults: " + ", ".join(f"{k} {v}" for k, v in a.items()))
 stb = sum(int(x[2] or 0) for x in st if len(x) > 2)
 check(alg_bytes(srv) >= sum(ok) + stb, f"s_server: zcrypto counted {alg_bytes(srv) >> 20} MiB >= {(sum(ok) + stb) >> 20} MiB read by clients")

@@ -79,25 +79,11 @@ if [ "$(id -u)" = 0 ]; then
     grp=$(id -gn nobody 2>/dev/null || echo nogroup)
     user_line="user nobody $grp;" worker_user=nobody
 fi
-cat > "$tmp/nginx.conf" <<NGX
-$user_line
-worker_processes 2;
-pid $tmp/nginx.pid;
-error_log $tmp/error.log info;
-env OPENSSL_CONF;
-events { worker_connections 64; }
-http {
-    access_log off;
-    server {
-        listen 127.0.0.1:$port ssl reuseport;
-        ssl_certificate $tmp/srv.pem;
-        ssl_certificate_key $tmp/srv.key;
+zc_nginx_conf dir="$tmp" listen="$port reuseport" workers=2 cert="$tmp/srv.pem" \
+    key="$tmp/srv.key" log=info user="$user_line" server="
         ssl_protocols TLSv1.3;
         ssl_conf_command Ciphersuites TLS_AES_128_GCM_SHA256;
-        root $tmp/www;
-    }
-}
-NGX
+        root $tmp/www;" > "$tmp/nginx.conf"
 OPENSSL_CONF="$tmp/nginx.cnf" nginx -p "$tmp" -c "$tmp/nginx.conf" -e "$tmp/error.log" \
     -g 'daemon off; master_process on;' 2>>"$tmp/error.log" &
 ngx_pid=$!

@@ -45,22 +45,14 @@ run_case() { # backend proto alg nginx-cipher-line curl-cipher-args
     zc_cnf "$backend" "$d/nginx" > "$d/nginx.cnf"
     zc_cnf "$backend" "$d/curl" > "$d/curl.cnf"
     port=$(zc_free_port)
-    cat > "$d/nginx.conf" <<NGX
-$( [ "$(id -u)" = 0 ] && echo "user root;" )
-worker_processes 2;
-pid $d/nginx.pid;
-error_log $d/error.log info;
-env OPENSSL_CONF;
-events { worker_connections 64; }
-http {
-    access_log off;
+    # The plain upload sink gets a port of its own.
+    local sink
+    sink=$(zc_free_port)
+    zc_nginx_conf dir="$d" listen="$port" workers=2 cert="$tmp/srv.pem" key="$tmp/srv.key" \
+        log=info http="
     client_max_body_size 64m;
     client_body_temp_path $d/body;
-    proxy_temp_path $d/body;
-    server {
-        listen 127.0.0.1:$port ssl;
-        ssl_certificate $tmp/srv.pem;
-        ssl_certificate_key $tmp/srv.key;
+    proxy_temp_path $d/body;" server="
         ssl_protocols $proto;
         $ngx_cipher
         root $tmp/www;
@@ -68,19 +60,12 @@ http {
             client_max_body_size 64m;
             client_body_in_file_only on;
             client_body_temp_path $tmp/uploads;
-            proxy_pass http://127.0.0.1:$port/sink;
-        }
-    }
+            proxy_pass http://127.0.0.1:$sink/sink;
+        }" after="
     server {
-        listen 127.0.0.1:$port;
-        location = /sink { return 200 "stored\n"; }
-    }
-}
-NGX
-    # The plain server shares the port number on no interface: give it its own.
-    local sink
-    sink=$(zc_free_port)
-    sed -i "s|listen 127.0.0.1:$port;|listen 127.0.0.1:$sink;|; s|proxy_pass http://127.0.0.1:$port/sink;|proxy_pass http://127.0.0.1:$sink/sink;|" "$d/nginx.conf"
+        listen 127.0.0.1:$sink;
+        location = /sink { return 200 \"stored\\n\"; }
+    }" > "$d/nginx.conf"
     OPENSSL_CONF="$d/nginx.cnf" nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log" \
         -g 'daemon off; master_process on;' 2>>"$d/error.log" &
     ngx_pid=$!

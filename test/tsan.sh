@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Builds zcrypto and test_async with ThreadSanitizer (in build-tsan/) and
-# runs the async suite: worker threads, the lock-free rings (pools/), the
-# request state machine (qat/), the scheduler (dispatch/zc_async.c), jobs
-# freed mid-flight, 2 threads x 32 jobs over a provider lifecycle, fork.
+# Builds zcrypto, test_async and test_async_faults with ThreadSanitizer (in
+# build-tsan/) and runs both: worker threads, the lock-free rings (pools/),
+# the request state machine (qat/), the scheduler (dispatch/zc_async.c),
+# jobs freed mid-flight, 2 threads x 32 jobs over a provider lifecycle,
+# fork, and the watchdog expiring requests and replacing exited and stuck
+# workers.
 # The engine, rings and pools are the same for every backend: the run takes
 # the first backend this CPU runs (on x86 ipsec-mb's, with its per-thread
 # managers) to keep CI within its time; ZC_TSAN_BACKENDS="a b" names
@@ -17,7 +19,7 @@ out=${ZC_TSAN_DIR:-$src/build-tsan}
 
 # shellcheck source=SCRIPTDIR/zc_test_lib.sh
 . "$src/test/zc_test_lib.sh"
-ZC_SIDE_TARGETS="zcrypto.la test/test_async" zc_side_build "$out" \
+ZC_SIDE_TARGETS="zcrypto.la test/test_async test/test_async_faults" zc_side_build "$out" \
     CFLAGS="-g -O1 -fsanitize=thread -fno-omit-frame-pointer" LDFLAGS="-fsanitize=thread"
 cd "$out/src"
 # die_after_fork=0: the fork case starts the engine's threads in a child of
@@ -34,12 +36,15 @@ esac
 export CK_EXCLUDE_TAGS=allocations
 rc=0
 for r in $(seq 1 "${ZC_TSAN_ROUNDS:-1}"); do
-    echo "== TSan: test_async (round $r)"
-    if ! timeout 1500 test/test_async >"$out/test_async.$r.log" 2>&1; then rc=1; fi
-    if grep -q "WARNING: ThreadSanitizer" "$out/test_async.$r.log"; then
-        grep -A40 "WARNING: ThreadSanitizer" "$out/test_async.$r.log" | head -60; rc=1
-    fi
-    grep -E "^backends under test|^[0-9]+%: Checks" "$out/test_async.$r.log" || true
-    [ $rc -eq 0 ] || { tail -30 "$out/test_async.$r.log"; break; }
+    for t in test_async test_async_faults; do
+        log=$out/$t.$r.log
+        echo "== TSan: $t (round $r)"
+        if ! timeout 1500 "test/$t" >"$log" 2>&1; then rc=1; fi
+        if grep -q "WARNING: ThreadSanitizer" "$log"; then
+            grep -A40 "WARNING: ThreadSanitizer" "$log" | head -60; rc=1
+        fi
+        grep -E "^backends under test|^[0-9]+%: Checks" "$log" || true
+        [ $rc -eq 0 ] || { tail -30 "$log"; break 2; }
+    done
 done
 exit $rc

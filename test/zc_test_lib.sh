@@ -2,7 +2,7 @@
 
 # The Check suites (check_PROGRAMS in Makefile.am), for the side builds
 # (ASan, aarch64) that run them outside make check.
-ZC_UNIT_TESTS="test_async test_core test_provider test_poly1305 test_gcm_hybrid test_gcm_iv test_health test_live test_pipeline"
+ZC_UNIT_TESTS="test_async test_async_faults test_core test_provider test_poly1305 test_gcm_hybrid test_gcm_iv test_health test_live test_pipeline"
 
 # An openssl.cnf that loads default + zcrypto from $ZC_MODULE_DIR and prefers
 # zcrypto. $1: backend (auto, portable, ...), $2: stats_file prefix (the file
@@ -133,6 +133,45 @@ zc_test_certs() {
 
 zc_free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# nginx.conf (on stdout) for one TLS server on 127.0.0.1, from key=value
+# arguments: dir= (pid file and error log), listen= (port, and options such
+# as reuseport), workers= (default 1), cert= and key=, server= (lines in the
+# server block: protocols, ciphers, root, locations), http= (lines in http
+# before it), after= (lines in http after it: another server), log= (error
+# log level, default warn), user= (default "user root;" when run as root,
+# so workers can read the test's files; "" for none).
+zc_nginx_conf() {
+    local dir="" listen="" workers=1 cert="" key="" server="" http="" after="" log=warn kv
+    local user=""
+    [ "$(id -u)" = 0 ] && user="user root;"
+    for kv in "$@"; do
+        case $kv in
+        dir=* | listen=* | workers=* | cert=* | key=* | server=* | http=* | after=* | log=* | user=*)
+            printf -v "${kv%%=*}" '%s' "${kv#*=}" ;;
+        *) echo "zc_nginx_conf: unknown argument ${kv%%=*}" >&2; return 2 ;;
+        esac
+    done
+    cat <<NGX
+$user
+worker_processes $workers;
+pid $dir/nginx.pid;
+error_log $dir/error.log $log;
+env OPENSSL_CONF;
+events { worker_connections 512; }
+http {
+    access_log off;
+$http
+    server {
+        listen 127.0.0.1:$listen ssl;
+        ssl_certificate $cert;
+        ssl_certificate_key $key;
+$server
+    }
+$after
+}
+NGX
 }
 
 # Stops the nginx master $1 (started in the background by the caller):

@@ -246,6 +246,14 @@ void zc_stat_prometheus(FILE *f, const zc_stat_set *s)
                   ZC_AS(retry_giveups), NULL);
     zc_prom_async(f, s, "zcrypto_async_breaker_trips_total", "counter",
                   "Times the circuit breaker opened.", ZC_AS(breaker_trips), NULL);
+    zc_prom_async(f, s, "zcrypto_async_workers_replaced_total", "counter",
+                  "Offload engine threads replaced by the watchdog, by reason.",
+                  ZC_AS(workers_died), "exited");
+    zc_prom_async(f, s, "zcrypto_async_workers_replaced_total", NULL, NULL,
+                  ZC_AS(workers_hung), "stuck");
+    zc_prom_async(f, s, "zcrypto_async_engine_restarts_total", "counter",
+                  "Offload engines started again in a forked child.", ZC_AS(engine_restarts),
+                  NULL);
     zc_prom_async(f, s, "zcrypto_async_breaker_open", "gauge",
                   "1 while the circuit breaker is open (work runs inline).",
                   ZC_AS(breaker_open), NULL);

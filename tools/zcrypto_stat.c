@@ -276,20 +276,11 @@ static void zc_stat_json(FILE *f, const zc_stat_set *s)
                 first = 0;
             }
         }
-        fprintf(f, "],\"async\":{\"offloaded\":%llu,\"inline_small\":%llu,\"inline_urgent\":%llu,"
-                "\"inline_nojob\":%llu,\"inline_busy\":%llu,\"timeouts\":%llu,\"cancels\":%llu,"
-                "\"batches\":%llu,\"wakeups\":%llu,\"helped\":%llu,\"engine_completed\":%llu,"
-                "\"breaker_trips\":%llu,\"breaker_open\":%llu,\"queue_depth\":%llu,"
-                "\"queue_depth_max\":%llu,\"retries\":%llu,\"retry_giveups\":%llu}}",
-                (unsigned long long)as->offloaded, (unsigned long long)as->inline_small,
-                (unsigned long long)as->inline_urgent, (unsigned long long)as->inline_nojob,
-                (unsigned long long)as->inline_busy, (unsigned long long)as->timeouts,
-                (unsigned long long)as->cancels, (unsigned long long)as->batches,
-                (unsigned long long)as->wakeups, (unsigned long long)as->helped,
-                (unsigned long long)as->engine_completed,
-                (unsigned long long)as->breaker_trips, (unsigned long long)as->breaker_open,
-                (unsigned long long)as->queue_depth, (unsigned long long)as->queue_depth_max,
-                (unsigned long long)as->retries, (unsigned long long)as->retry_giveups);
+        fprintf(f, "],\"async\":{");
+        for (size_t k = 0; k < zc_live_async_nfields; k++)
+            fprintf(f, "%s\"%s\":%llu", k ? "," : "", zc_live_async_fields[k].name,
+                    (unsigned long long)zc_live_async_get(as, &zc_live_async_fields[k]));
+        fprintf(f, "}}");
     }
     fprintf(f, "\n]\n");
 }
