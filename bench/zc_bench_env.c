@@ -242,7 +242,11 @@ int zb_stats_read(const OSSL_PROVIDER *zc, zb_alg_stats *st, size_t nalgs,
     for (p = json; (p = strstr(p, "{\"alg\":\"")) != NULL; p++) {
         char alg[64], be[32];
         unsigned long long ops, bytes, tagf, errs;
+        const char *end = strchr(p + 8, '"');
 
+        /* The policy's "left" entries ({"alg":...,"why":...}) carry no counters. */
+        if (end != NULL && strncmp(end, "\",\"why\":", 8) == 0)
+            continue;
         if (sscanf(p, "{\"alg\":\"%63[^\"]\",\"backend\":\"%31[^\"]\",\"ops\":%llu,"
                       "\"bytes\":%llu,\"tag_failures\":%llu,\"errors\":%llu",
                    alg, be, &ops, &bytes, &tagf, &errs) != 6) {
