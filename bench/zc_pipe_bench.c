@@ -5,13 +5,18 @@
  *            13 B AAD, in-place update, final, tag), as a caller without
  *            the pipeline API does;
  *   zc-pkt   the same per-packet loop through zcrypto;
- *   zc-pipe  zcrypto's pipeline API: the burst in one init/AAD/update/final.
+ *   zc-pipe  zcrypto's pipeline API: the burst in one init/AAD/update/final;
+ *   ref-pipe (with --ref-module-dir) the same through another build of
+ *            zcrypto (its own library context, same backend), so a change
+ *            to a kernel is timed against the build before it in one run.
  * zc-pipe/default is what a caller gains; zc-pipe/zc-pkt is the API's own
  * share (zcrypto's per-packet path is already faster than the default's).
  * Decrypt is timed with valid tags (a failing tag would stop the burst).
  *
  * usage: zc_pipe_bench [--backend NAME|best] [--module-dir DIR] [--out DIR]
- *                      [--seconds S] [--rounds N] [--quick]
+ *                      [--seconds S] [--rounds N] [--quick] [--ref-module-dir DIR]
+ *                      [--alg NAME] [--size N] [--lanes N]
+ * (--alg, --size, --lanes: only that cell row; each at most once.)
  * Writes DIR/pipeline.csv and DIR/pipeline-env.txt.
  */
 #include <stdio.h>
@@ -28,8 +33,9 @@
 #define ZP_MAXLEN 4096
 #define ZP_AAD 13
 
-typedef enum { ZP_DEFAULT = 0, ZP_ZC_PKT, ZP_ZC_PIPE, ZP_MODES } zp_mode;
-static const char *const zp_mode_names[ZP_MODES] = { "default", "zc-pkt", "zc-pipe" };
+typedef enum { ZP_DEFAULT = 0, ZP_ZC_PKT, ZP_ZC_PIPE, ZP_REF_PIPE, ZP_MODES } zp_mode;
+static const char *const zp_mode_names[ZP_MODES] = { "default", "zc-pkt", "zc-pipe", "ref-pipe" };
+#define ZP_IS_PIPE(m) ((m) == ZP_ZC_PIPE || (m) == ZP_REF_PIPE)
 
 static const char *const zp_algs[] = { "AES-256-GCM", "ChaCha20-Poly1305" };
 static const size_t zp_sizes[] = { 64, 256, 1200, 4096 };
@@ -102,7 +108,7 @@ static int zp_pipeline(EVP_CIPHER_CTX *x, int enc, zp_burst *b)
 
 static int zp_burst_run(EVP_CIPHER_CTX *x, zp_mode m, int enc, zp_burst *b)
 {
-    if (m == ZP_ZC_PIPE)
+    if (ZP_IS_PIPE(m))
         return zp_pipeline(x, enc, b);
     for (size_t i = 0; i < b->n; i++)
         if (!zp_packet(x, enc, b, i))
@@ -134,7 +140,7 @@ static EVP_CIPHER_CTX *zp_ctx(EVP_CIPHER *c, zp_mode m, int enc, zp_burst *b)
 
     for (size_t i = 0; i < b->n; i++)
         ivs[i] = b->iv[i];
-    if (m == ZP_ZC_PIPE)
+    if (ZP_IS_PIPE(m))
         ok = enc ? EVP_CipherPipelineEncryptInit(x, c, b->key, EVP_CIPHER_get_key_length(c),
                                                  b->n, ivs, 12)
                  : EVP_CipherPipelineDecryptInit(x, c, b->key, EVP_CIPHER_get_key_length(c),
@@ -149,16 +155,17 @@ static EVP_CIPHER_CTX *zp_ctx(EVP_CIPHER *c, zp_mode m, int enc, zp_burst *b)
 }
 
 typedef struct zp_opts {
-    const char *backend, *module_dir, *out;
+    const char *backend, *module_dir, *out, *ref_module_dir, *alg;
     double seconds;
     int rounds;
+    size_t size, lanes; /* 0: all */
 } zp_opts;
 
 static int zp_opts_parse(int argc, char **argv, zp_opts *o)
 {
     const char *env = getenv("ZC_MODULE_DIR");
 
-    *o = (zp_opts){ "best", env != NULL ? env : ".libs", "bench/out", 0.04, 7 };
+    *o = (zp_opts){ "best", env != NULL ? env : ".libs", "bench/out", NULL, NULL, 0.04, 7, 0, 0 };
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0) {
             o->seconds = 0.005, o->rounds = 2;
@@ -172,9 +179,18 @@ static int zp_opts_parse(int argc, char **argv, zp_opts *o)
             o->seconds = atof(argv[++i]);
         } else if (i + 1 < argc && strcmp(argv[i], "--rounds") == 0) {
             o->rounds = atoi(argv[++i]);
+        } else if (i + 1 < argc && strcmp(argv[i], "--ref-module-dir") == 0) {
+            o->ref_module_dir = argv[++i];
+        } else if (i + 1 < argc && strcmp(argv[i], "--alg") == 0) {
+            o->alg = argv[++i];
+        } else if (i + 1 < argc && strcmp(argv[i], "--size") == 0) {
+            o->size = strtoul(argv[++i], NULL, 10);
+        } else if (i + 1 < argc && strcmp(argv[i], "--lanes") == 0) {
+            o->lanes = strtoul(argv[++i], NULL, 10);
         } else {
             fprintf(stderr, "usage: zc_pipe_bench [--backend NAME|best] [--module-dir DIR] "
-                            "[--out DIR] [--seconds S] [--rounds N] [--quick]\n");
+                            "[--out DIR] [--seconds S] [--rounds N] [--quick] "
+                            "[--ref-module-dir DIR] [--alg NAME] [--size N] [--lanes N]\n");
             return 0;
         }
     }
@@ -203,10 +219,11 @@ static int zp_burst_fill(zp_burst *b, EVP_CIPHER *ref, size_t n, size_t len)
     return ok;
 }
 
-static int zp_run(OSSL_LIB_CTX *lc, const zp_opts *o, FILE *csv, const char *backend)
+static int zp_run(OSSL_LIB_CTX *lc, OSSL_LIB_CTX *ref, const zp_opts *o, FILE *csv,
+                  const char *backend)
 {
     static zp_burst b;
-    int ok = 0;
+    int ok = 0, nmodes = ref != NULL ? ZP_MODES : ZP_REF_PIPE;
 
     for (size_t i = 0; i < ZP_MAXPIPES; i++)
         if ((b.buf[i] = malloc(ZP_MAXLEN + 16)) == NULL
@@ -214,17 +231,26 @@ static int zp_run(OSSL_LIB_CTX *lc, const zp_opts *o, FILE *csv, const char *bac
             return 0;
     memset(b.key, 7, sizeof(b.key));
     fprintf(csv, "alg,dir,size,lanes,default_mbps,zc_pkt_mbps,zc_pipe_mbps,pipe_vs_default,"
-                 "pipe_vs_zc_pkt,zc_pkt_vs_default,backend\n");
-    printf("%-17s %-3s %5s %5s %10s %10s %10s %9s %9s %9s\n", "alg", "dir", "size", "lanes",
-           "default", "zc-pkt", "zc-pipe", "pipe/def", "pipe/pkt", "pkt/def");
+                 "pipe_vs_zc_pkt,zc_pkt_vs_default,backend%s\n",
+            ref != NULL ? ",ref_pipe_mbps,pipe_vs_ref_pipe" : "");
+    printf("%-17s %-3s %5s %5s %10s %10s %10s %9s %9s %9s%s\n", "alg", "dir", "size", "lanes",
+           "default", "zc-pkt", "zc-pipe", "pipe/def", "pipe/pkt", "pkt/def",
+           ref != NULL ? "   ref-pipe  pipe/ref" : "");
     for (size_t a = 0; a < ZP_N(zp_algs); a++) {
-        EVP_CIPHER *c[ZP_MODES];
+        EVP_CIPHER *c[ZP_MODES] = { NULL };
 
+        if (o->alg != NULL && strcmp(o->alg, zp_algs[a]) != 0)
+            continue;
         c[ZP_DEFAULT] = EVP_CIPHER_fetch(lc, zp_algs[a], "provider=default");
         c[ZP_ZC_PKT] = c[ZP_ZC_PIPE] = EVP_CIPHER_fetch(lc, zp_algs[a], "provider=zcrypto");
-        if (c[ZP_DEFAULT] == NULL || c[ZP_ZC_PKT] == NULL) {
+        if (ref != NULL)
+            c[ZP_REF_PIPE] = EVP_CIPHER_fetch(ref, zp_algs[a], "provider=zcrypto");
+        if (c[ZP_DEFAULT] == NULL || c[ZP_ZC_PKT] == NULL
+            || (ref != NULL && c[ZP_REF_PIPE] == NULL)) {
             printf("%-17s not served by zcrypto on backend %s\n", zp_algs[a], backend);
             EVP_CIPHER_free(c[ZP_DEFAULT]);
+            EVP_CIPHER_free(c[ZP_ZC_PKT]);
+            EVP_CIPHER_free(c[ZP_REF_PIPE]);
             continue;
         }
         for (int enc = 1; enc >= 0; enc--)
@@ -233,16 +259,19 @@ static int zp_run(OSSL_LIB_CTX *lc, const zp_opts *o, FILE *csv, const char *bac
                     double best[ZP_MODES] = { 0 };
                     EVP_CIPHER_CTX *x[ZP_MODES] = { NULL };
 
+                    if ((o->size != 0 && o->size != zp_sizes[s])
+                        || (o->lanes != 0 && o->lanes != zp_lanes[l]))
+                        continue;
                     if (!zp_burst_fill(&b, c[ZP_DEFAULT], zp_lanes[l], zp_sizes[s]))
                         goto err;
-                    for (int m = 0; m < ZP_MODES; m++)
+                    for (int m = 0; m < nmodes; m++)
                         if ((x[m] = zp_ctx(c[m], (zp_mode)m, enc, &b)) == NULL)
                             goto err;
                     /* Interleaved: each round runs every mode, starting
                      * with a different one, so a noisy spell hits all. */
                     for (int r = 0; r < o->rounds; r++)
-                        for (int k = 0; k < ZP_MODES; k++) {
-                            int m = (r + k) % ZP_MODES;
+                        for (int k = 0; k < nmodes; k++) {
+                            int m = (r + k) % nmodes;
                             double v = zp_time(x[m], (zp_mode)m, enc, &b, o->seconds);
 
                             if (v < 0) {
@@ -253,18 +282,25 @@ static int zp_run(OSSL_LIB_CTX *lc, const zp_opts *o, FILE *csv, const char *bac
                             if (v > best[m])
                                 best[m] = v;
                         }
-                    for (int m = 0; m < ZP_MODES; m++)
+                    for (int m = 0; m < nmodes; m++)
                         EVP_CIPHER_CTX_free(x[m]);
-                    printf("%-17s %-3s %5zu %5zu %10.1f %10.1f %10.1f %8.2fx %8.2fx %8.2fx\n",
+                    printf("%-17s %-3s %5zu %5zu %10.1f %10.1f %10.1f %8.2fx %8.2fx %8.2fx",
                            zp_algs[a], enc ? "enc" : "dec", b.len, b.n, best[0], best[1],
                            best[2], best[2] / best[0], best[2] / best[1], best[1] / best[0]);
-                    fprintf(csv, "%s,%s,%zu,%zu,%.1f,%.1f,%.1f,%.3f,%.3f,%.3f,%s\n", zp_algs[a],
+                    fprintf(csv, "%s,%s,%zu,%zu,%.1f,%.1f,%.1f,%.3f,%.3f,%.3f,%s", zp_algs[a],
                             enc ? "enc" : "dec", b.len, b.n, best[0], best[1], best[2],
                             best[2] / best[0], best[2] / best[1], best[1] / best[0], backend);
+                    if (ref != NULL) {
+                        printf(" %10.1f %8.2fx", best[ZP_REF_PIPE], best[2] / best[ZP_REF_PIPE]);
+                        fprintf(csv, ",%.1f,%.3f", best[ZP_REF_PIPE], best[2] / best[ZP_REF_PIPE]);
+                    }
+                    printf("\n");
+                    fprintf(csv, "\n");
                     fflush(stdout);
                 }
         EVP_CIPHER_free(c[ZP_DEFAULT]);
         EVP_CIPHER_free(c[ZP_ZC_PKT]);
+        EVP_CIPHER_free(c[ZP_REF_PIPE]);
     }
     ok = 1;
 err:
@@ -277,7 +313,7 @@ int main(int argc, char **argv)
 {
     zp_opts o;
     char module_path[4096], best[64], path[4096];
-    OSSL_LIB_CTX *lc = NULL;
+    OSSL_LIB_CTX *lc = NULL, *ref = NULL;
     OSSL_PROVIDER *zc, *def;
     zb_env env;
     FILE *csv = NULL, *envf = NULL;
@@ -298,6 +334,15 @@ int main(int argc, char **argv)
         || !zb_env_describe(zc, def, module_path, &env))
         goto err;
     OSSL_PROVIDER_unload(def);
+    /* The other build: its own library context, so both modules are loaded. */
+    if (o.ref_module_dir != NULL) {
+        char ref_path[4096];
+
+        if ((ref = zb_env_open(o.ref_module_dir, o.backend, ref_path, sizeof(ref_path))) == NULL
+            || zb_env_zcrypto(ref) == NULL)
+            goto err;
+        printf("# ref-pipe: %s\n", ref_path);
+    }
     snprintf(path, sizeof(path), "%s/pipeline-env.txt", o.out);
     if ((envf = fopen(path, "w")) == NULL)
         goto err;
@@ -306,7 +351,7 @@ int main(int argc, char **argv)
     printf("# bursts of 1..32 packets under one key, 13 B AAD, in place; MB/s of packet data,"
            " best of %d interleaved rounds of %.3f s\n", o.rounds, o.seconds);
     snprintf(path, sizeof(path), "%s/pipeline.csv", o.out);
-    if ((csv = fopen(path, "w")) == NULL || !zp_run(lc, &o, csv, o.backend))
+    if ((csv = fopen(path, "w")) == NULL || !zp_run(lc, ref, &o, csv, o.backend))
         goto err;
     rc = 0;
 err:
@@ -314,6 +359,7 @@ err:
         rc = 1;
     if (envf != NULL)
         fclose(envf);
+    OSSL_LIB_CTX_free(ref);
     OSSL_LIB_CTX_free(lc);
     return rc;
 }

@@ -347,6 +347,12 @@ static void zc_prov_buildinfo(zc_provctx *provctx, const char *skipped)
                        nleft++ ? ", " : "; left to the default provider: ",
                        zc_alg_name((zc_alg)alg), provctx->left_why[alg]);
     }
+    for (int alg = 0, nbad = 0; alg < ZC_ALG_COUNT; alg++)
+        if (provctx->backend->aead[alg] != NULL && provctx->backend->aead[alg]->msg_batch != NULL
+            && !provctx->batch_ok[alg])
+            zc_prov_append(provctx->buildinfo, sizeof(provctx->buildinfo), &pos, "%s%s",
+                           nbad++ ? ", " : "; batch self-test failed (one packet at a time): ",
+                           zc_alg_name((zc_alg)alg));
     zc_prov_append(provctx->buildinfo, sizeof(provctx->buildinfo), &pos, "; seed source: %s",
                    provctx->stats.seed_offered ? "RDSEED" : "none (no RDSEED on this CPU)");
     zc_prov_append(provctx->buildinfo, sizeof(provctx->buildinfo), &pos,
@@ -383,12 +389,17 @@ ZC_EXPORT int OSSL_provider_init(const OSSL_CORE_HANDLE *handle,
     if (!zc_prov_select_backend(provctx, skipped, sizeof(skipped)))
         goto err;
     /* A multi-lane kernel that fails its self-test switches the pipeline's
-     * batch path off; the pipeline then runs packet after packet. */
+     * batch path off; the pipeline then runs packet after packet. Said in
+     * the build info and the audit log: otherwise only speed would show it. */
     for (int a = 0; a < ZC_ALG_COUNT; a++) {
         const zc_aead_ops *ops = provctx->backend->aead[a];
 
         provctx->batch_ok[a] = ops != NULL && ops->msg_batch != NULL
                                && zc_kat_batch(ops, (zc_alg)a);
+        if (ops != NULL && ops->msg_batch != NULL && !provctx->batch_ok[a])
+            zc_audit_event("self-test", "backend %s: %s batch path failed its known-answer "
+                           "test: pipelines run one packet at a time",
+                           provctx->backend->name, zc_alg_name((zc_alg)a));
     }
     if ((provctx->async = zc_async_new(&provctx->config.async)) == NULL) {
         ZC_raise(handle, ZC_R_MALLOC_FAILURE, "async scheduler");

@@ -52,6 +52,29 @@ static void (*zc_fn(const OSSL_DISPATCH *d, int id))(void)
     return NULL;
 }
 
+/*
+ * The batch path's load-time self-test (zc_kat_batch) passed on every
+ * backend: a lane kernel it switched off would leave every pipeline test
+ * below passing on the packet-at-a-time path, only slower.
+ */
+START_TEST(test_pipeline_batch_selftest)
+{
+    OSSL_LIB_CTX *lc = zc_util_libctx(zc_backends[_i], NULL);
+    OSSL_PROVIDER *p;
+    const char *info = NULL;
+    OSSL_PARAM params[] = { OSSL_PARAM_utf8_ptr(OSSL_PROV_PARAM_BUILDINFO, &info, 0),
+                            OSSL_PARAM_END };
+
+    ck_assert_ptr_nonnull(lc);
+    ck_assert_ptr_nonnull(p = OSSL_PROVIDER_load(lc, "zcrypto"));
+    ck_assert(OSSL_PROVIDER_get_params(p, params) && info != NULL);
+    ck_assert_msg(strstr(info, "batch self-test failed") == NULL, "%s: %s", zc_backends[_i],
+                  info);
+    OSSL_PROVIDER_unload(p);
+    OSSL_LIB_CTX_free(lc);
+}
+END_TEST
+
 #ifndef ZC_HAVE_PIPELINE
 
 START_TEST(test_pipeline_absent)
@@ -563,6 +586,7 @@ int main(void)
     zc_seed = seed != NULL ? strtoull(seed, NULL, 0) : (uint64_t)time(NULL);
     fprintf(stderr, "pipeline seed: %llu (replay with ZC_TEST_SEED)\n", (unsigned long long)zc_seed);
     tcase_set_timeout(tc, 600);
+    tcase_add_loop_test(tc, test_pipeline_batch_selftest, 0, (int)zc_nbackends);
 #ifdef ZC_HAVE_PIPELINE
     tcase_add_loop_test(tc, test_pipeline_differential, 0, (int)zc_nbackends);
     tcase_add_loop_test(tc, test_pipeline_bad_input, 0, (int)zc_nbackends);

@@ -57,17 +57,26 @@ ZC_AVX2_INLINE __m256i zc_rol_avx2(__m256i x, const int n)
  * x = the input state, or (OP = add) x += the input state. The input words
  * are not kept in registers through the rounds (16 state vectors plus 16
  * inputs would spill): they are broadcast from memory again at the end.
+ * Words 0..11 (constants, key) are the same in every lane; ROW12_15 gives
+ * the vectors of words 12..15 (counter, nonce): a pass's blocks count up
+ * from one counter under one nonce (ZC_ROWS_PASS), while the lanes kernels
+ * load each lane's own counter and nonce (ZC_ROWS_LANES).
  */
-#define ZC_VERT_INPUT(P, OP, x, key, counter, nonce, lanes)                           \
+#define ZC_VERT_INPUT_ROWS(P, OP, x, key, ROW12_15, a, b, c)                          \
     do {                                                                              \
         _Pragma("GCC unroll 16") for (int i = 0; i < 16; i++)                         \
         {                                                                             \
-            int w = i < 4 ? (int)zc_sigma[i] : i < 12 ? (int)(key)[i - 4]            \
-                  : i == 12 ? (int)(counter) : (int)(nonce)[i - 13];                  \
-            x[i] = OP(x[i], i == 12 ? P##add_epi32(P##set1_epi32(w), lanes)          \
-                                    : P##set1_epi32(w));                             \
+            x[i] = OP(x[i], i < 12 ? P##set1_epi32((int)(i < 4 ? zc_sigma[i]          \
+                                                               : (key)[i - 4]))       \
+                                   : ROW12_15(P, i, a, b, c));                        \
         }                                                                             \
     } while (0)
+#define ZC_ROWS_PASS(P, i, counter, nonce, lanes)                                     \
+    ((i) == 12 ? P##add_epi32(P##set1_epi32((int)(counter)), lanes)                   \
+               : P##set1_epi32((int)(nonce)[(i) - 13]))
+#define ZC_ROWS_LANES(P, i, ctr, nonce, LOAD) LOAD((i) == 12 ? (ctr) : (nonce)[(i) - 13])
+#define ZC_VERT_INPUT(P, OP, x, key, counter, nonce, lanes) \
+    ZC_VERT_INPUT_ROWS(P, OP, x, key, ZC_ROWS_PASS, counter, nonce, lanes)
 #define ZC_VERT_SET(a, b) (b)
 
 /*
@@ -111,6 +120,15 @@ ZC_AVX512_INLINE void zc_lanes_xor_store(__m512i v0, __m512i v1, __m512i v2, __m
         _mm512_storeu_si512(out + k * stride,
                             _mm512_xor_si512(w[k], _mm512_loadu_si512(in + k * stride)));
 }
+
+/* Sixteen unpacked blocks (ZC_VERT_UNPACK): block 4k + j is lane k of v[0..3][j]. */
+#define ZC_X16_STORE(v, out, in, nblocks)                                                 \
+    do {                                                                                  \
+        (void)(nblocks);                                                                  \
+        _Pragma("GCC unroll 4") for (int j = 0; j < 4; j++)                               \
+            zc_lanes_xor_store(v[0][j], v[1][j], v[2][j], v[3][j], (out) + 64 * j,        \
+                               (in) + 64 * j, 256, 4);                                    \
+    } while (0)
 
 /*
  * Row-wise: a, b, c, d are state rows 0..3 of four blocks (one per lane).
@@ -171,10 +189,7 @@ ZC_AVX512VL_INLINE void zc_chacha20_x16_core(const uint32_t key[8], uint32_t cou
     }
     ZC_VERT_INPUT(_mm512_, _mm512_add_epi32, x, key, counter, nonce, lanes);
     ZC_VERT_UNPACK(_mm512_, x, v);
-    /* block 4k + j is lane k of v[0..3][j] */
-#pragma GCC unroll 4
-    for (int j = 0; j < 4; j++)
-        zc_lanes_xor_store(v[0][j], v[1][j], v[2][j], v[3][j], out + 64 * j, in + 64 * j, 256, 4);
+    ZC_X16_STORE(v, out, in, 16);
     if (extra) {
         ZC_ROW1_INIT(r0, key, counter + 16, nonce);
 #pragma GCC unroll 4
@@ -255,16 +270,22 @@ static ZC_AVX512 void zc_chacha20_rows4(const uint32_t key[8], uint32_t counter,
         ROUNDS(x);                                                                              \
         ZC_VERT_INPUT(_mm256_, _mm256_add_epi32, x, key, counter, nonce, lanes);                \
         ZC_VERT_UNPACK(_mm256_, x, v);                                                          \
-        _Pragma("GCC unroll 4") for (int j = 0; j < 4; j++)                                     \
-        {                                                                                       \
-            /* 0x20: low lanes of both (block j), 0x31: high lanes (block 4 + j) */             \
-            zc_pair_xor_store(_mm256_permute2x128_si256(v[0][j], v[1][j], 0x20),                 \
-                              _mm256_permute2x128_si256(v[2][j], v[3][j], 0x20),                 \
-                              out + 64 * j, in + 64 * j, (size_t)j < nblocks);                  \
-            zc_pair_xor_store(_mm256_permute2x128_si256(v[0][j], v[1][j], 0x31),                 \
-                              _mm256_permute2x128_si256(v[2][j], v[3][j], 0x31),                 \
-                              out + 64 * j + 256, in + 64 * j + 256, (size_t)j + 4 < nblocks);  \
-        }                                                                                       \
+        ZC_X8_STORE(v, out, in, nblocks);                                                       \
+    }
+
+/*
+ * Eight unpacked blocks: 128-bit lane k of v[0..3][j] holds block 4k + j.
+ * 0x20 takes the low lanes of both (block j), 0x31 the high (block 4 + j).
+ */
+#define ZC_X8_STORE(v, out, in, nblocks)                                                        \
+    _Pragma("GCC unroll 4") for (int j = 0; j < 4; j++)                                         \
+    {                                                                                           \
+        zc_pair_xor_store(_mm256_permute2x128_si256(v[0][j], v[1][j], 0x20),                     \
+                          _mm256_permute2x128_si256(v[2][j], v[3][j], 0x20), (out) + 64 * j,     \
+                          (in) + 64 * j, (size_t)j < (nblocks));                                \
+        zc_pair_xor_store(_mm256_permute2x128_si256(v[0][j], v[1][j], 0x31),                     \
+                          _mm256_permute2x128_si256(v[2][j], v[3][j], 0x31),                     \
+                          (out) + 64 * j + 256, (in) + 64 * j + 256, (size_t)j + 4 < (nblocks)); \
     }
 
 /* One 64-byte block from two 256-bit halves, xored with its input. */
@@ -374,36 +395,34 @@ void zc_x86_chacha20_avx512(const uint32_t key[8], uint32_t counter, const uint3
 }
 
 /*
- * Sixteen packets at once, one per 32-bit lane: the vertical layout of
- * zc_chacha20_x16_core with each lane's own counter and nonce words loaded
- * as vectors instead of broadcast, so lane j computes one block of packet
- * j. ks receives lane j's block at 64 j (the same transpose as a pass).
+ * Packets at once, one per 32-bit lane (sixteen on AVX-512, eight on AVX2):
+ * the vertical layout of a pass with each lane's own counter and nonce
+ * words loaded as vectors instead of broadcast, so lane j computes one
+ * block of packet j. ks receives lane j's block at 64 j (the same
+ * transpose and store as a pass, xored with zeros). ctr and the nonce rows
+ * are ZC_CP_LANES_MAX wide whatever the width; a narrower kernel reads the
+ * first lanes of each.
  */
 static const unsigned char zc_zero_pass[1024] __attribute__((aligned(64)));
 
-ZC_AVX512VL void zc_x86_chacha20_lanes16(const uint32_t key[8], const uint32_t ctr[16],
-                                         const uint32_t nonce[3][16], unsigned char *ks)
-{
-    __m512i x[16], v[4][4];
+#define ZC_LOAD512(p) _mm512_loadu_si512(p)
+#define ZC_LOAD256(p) _mm256_loadu_si256((const __m256i *)(p))
 
-#pragma GCC unroll 16
-    for (int i = 0; i < 12; i++)
-        x[i] = _mm512_set1_epi32((int)(i < 4 ? zc_sigma[i] : key[i - 4]));
-    x[12] = _mm512_loadu_si512(ctr);
-    x[13] = _mm512_loadu_si512(nonce[0]);
-    x[14] = _mm512_loadu_si512(nonce[1]);
-    x[15] = _mm512_loadu_si512(nonce[2]);
-    ZC_CHACHA20_ROUNDS(ZC_QR, x);
-#pragma GCC unroll 16
-    for (int i = 0; i < 12; i++)
-        x[i] = _mm512_add_epi32(x[i], _mm512_set1_epi32((int)(i < 4 ? zc_sigma[i] : key[i - 4])));
-    x[12] = _mm512_add_epi32(x[12], _mm512_loadu_si512(ctr));
-    x[13] = _mm512_add_epi32(x[13], _mm512_loadu_si512(nonce[0]));
-    x[14] = _mm512_add_epi32(x[14], _mm512_loadu_si512(nonce[1]));
-    x[15] = _mm512_add_epi32(x[15], _mm512_loadu_si512(nonce[2]));
-    ZC_VERT_UNPACK(_mm512_, x, v);
-#pragma GCC unroll 4
-    for (int j = 0; j < 4; j++)
-        zc_lanes_xor_store(v[0][j], v[1][j], v[2][j], v[3][j], ks + 64 * j, zc_zero_pass + 64 * j,
-                           256, 4);
-}
+#define ZC_CHACHA20_LANES_DEFINE(name, TARGET, P, VEC, LOAD, ROUNDS, STORE, width)               \
+    TARGET void name(const uint32_t key[8], const uint32_t ctr[ZC_CP_LANES_MAX],                \
+                     const uint32_t nonce[3][ZC_CP_LANES_MAX], unsigned char *ks)               \
+    {                                                                                           \
+        VEC x[16], v[4][4];                                                                     \
+                                                                                                \
+        ZC_VERT_INPUT_ROWS(P, ZC_VERT_SET, x, key, ZC_ROWS_LANES, ctr, nonce, LOAD);           \
+        ROUNDS(x);                                                                              \
+        ZC_VERT_INPUT_ROWS(P, P##add_epi32, x, key, ZC_ROWS_LANES, ctr, nonce, LOAD);          \
+        ZC_VERT_UNPACK(P, x, v);                                                                \
+        STORE(v, ks, zc_zero_pass, width);                                                      \
+    }
+
+#define ZC_ROUNDS_X16(x) ZC_CHACHA20_ROUNDS(ZC_QR, x)
+ZC_CHACHA20_LANES_DEFINE(zc_x86_chacha20_lanes16, ZC_AVX512VL, _mm512_, __m512i, ZC_LOAD512,
+                         ZC_ROUNDS_X16, ZC_X16_STORE, 16)
+ZC_CHACHA20_LANES_DEFINE(zc_x86_chacha20_lanes8, ZC_AVX2, _mm256_, __m256i, ZC_LOAD256,
+                         ZC_ROUNDS_X8_AVX2, ZC_X8_STORE, 8)

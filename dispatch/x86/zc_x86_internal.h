@@ -21,9 +21,14 @@ void zc_x86_chacha20_avx512(const uint32_t key[8], uint32_t counter, const uint3
 void zc_x86_chacha20_avx2(const uint32_t key[8], uint32_t counter, const uint32_t nonce[3],
                           unsigned char *out, const unsigned char *in, size_t nblocks);
 
-/* One block for each of sixteen packets (zc_chachapoly_prims chacha20_lanes). */
-void zc_x86_chacha20_lanes16(const uint32_t key[8], const uint32_t ctr[16],
-                             const uint32_t nonce[3][16], unsigned char *ks);
+/*
+ * One block for each of sixteen packets (AVX-512F/VL) or eight (AVX2):
+ * zc_chachapoly_prims chacha20_lanes, one source for both widths.
+ */
+void zc_x86_chacha20_lanes16(const uint32_t key[8], const uint32_t ctr[ZC_CP_LANES_MAX],
+                             const uint32_t nonce[3][ZC_CP_LANES_MAX], unsigned char *ks);
+void zc_x86_chacha20_lanes8(const uint32_t key[8], const uint32_t ctr[ZC_CP_LANES_MAX],
+                            const uint32_t nonce[3][ZC_CP_LANES_MAX], unsigned char *ks);
 
 /*
  * zc_x86_poly1305.c: zc_poly1305_64 blocks, long runs eight blocks at a
