@@ -94,6 +94,11 @@ def pipe_seeds(out):
                     + p_tags(corrupt=(3 | 1 << 3,)) + P_FIN
                 seeds[f"a{alg}-{m}-{n}-tag12"] = h + p_init(0, n) + p_data(0, 64) + p_tags(taglen=12) + P_FIN
         h = bytes([0, alg, 1])
+        if alg < 3:
+            # GCM IV lengths 1 and 128 (the pipeline limit), 129 refused
+            seeds[f"a{alg}-ivlen"] = h + p_init(1, 3, ivlen=1) + p_data(0, 40) + P_FIN + p_get() \
+                + p_init(0, 3, cipher=False, ivlen=128) + p_data(0, 40) + p_tags() + P_FIN \
+                + p_init(1, 3, cipher=False, ivlen=129) + p_data(0, 40)
         # misuse: 0 and 65 pipes, bad IV and key lengths, order, buffers
         seeds[f"a{alg}-misuse-init"] = h + p_init(1, 0) + p_init(1, 65) + p_init(1, 4, ivlen=200) \
             + p_init(1, 4, bad_keylen=True) + p_data() + p_init(1, 4, cipher=False) + p_data() + P_FIN
