@@ -149,11 +149,9 @@ static void zc_disp_fill(zc_disp *d, const OSSL_DISPATCH *fn, const char *alg)
         case OSSL_FUNC_CIPHER_GET_CTX_PARAMS: d->get = OSSL_FUNC_cipher_get_ctx_params(fn); break;
         case OSSL_FUNC_CIPHER_SET_CTX_PARAMS: d->set = OSSL_FUNC_cipher_set_ctx_params(fn); break;
         case OSSL_FUNC_CIPHER_PIPELINE_ENCRYPT_INIT:
-            d->einit = OSSL_FUNC_cipher_pipeline_encrypt_init(fn);
-            break;
+            d->einit = OSSL_FUNC_cipher_pipeline_encrypt_init(fn); break;
         case OSSL_FUNC_CIPHER_PIPELINE_DECRYPT_INIT:
-            d->dinit = OSSL_FUNC_cipher_pipeline_decrypt_init(fn);
-            break;
+            d->dinit = OSSL_FUNC_cipher_pipeline_decrypt_init(fn); break;
         case OSSL_FUNC_CIPHER_PIPELINE_UPDATE: d->pupdate = OSSL_FUNC_cipher_pipeline_update(fn); break;
         case OSSL_FUNC_CIPHER_PIPELINE_FINAL: d->pfinal = OSSL_FUNC_cipher_pipeline_final(fn); break;
         default: break;
@@ -288,6 +286,14 @@ static void zc_untouched(const zc_run *r, const zc_set *s, size_t cnt)
     }
 }
 
+/* A refused update leaves outl alone (EVP zeroes it itself first). */
+static void zc_outl_untouched(const zc_run *r, const size_t *outl, size_t cnt)
+{
+    for (size_t i = 0; !zc_m.evp && outl != NULL && i < cnt; i++)
+        if (outl[i] != 777)
+            zc_fuzz_fail("%s: refused update wrote outl[%zu]", r->what, i);
+}
+
 /* Pipe i of the live set holds want (plaintext or ciphertext) or zeros. */
 static void zc_live_is(const zc_run *r, size_t i, int zeros)
 {
@@ -368,10 +374,8 @@ static void zc_op_init(zc_run *r, zc_fuzz_in *in, uint8_t f)
                 evp_level = 1;
             } else if (with_cipher && m->has_cipher) {
                 /* A new algctx: no key, no pipeline; numpipes reads 0. */
-                m->evp_n = 0;
-                m->key_set = m->pipelined = 0;
-                m->phase = ZC_OFF;
-                m->n = 0;
+                m->evp_n = m->n = 0;
+                m->key_set = m->pipelined = 0, m->phase = ZC_OFF;
             }
             if (with_cipher)
                 m->has_cipher = 1;
@@ -382,12 +386,9 @@ static void zc_op_init(zc_run *r, zc_fuzz_in *in, uint8_t f)
             || (with_key && bad_keylen);
     ERR_clear_error();
     if (m->evp)
-        ret = enc ? EVP_CipherPipelineEncryptInit(r->x, with_cipher ? r->cipher : NULL,
-                                                  with_key ? key : NULL, keylen, np,
-                                                  null_ivs ? NULL : ivs, ivlen)
-                  : EVP_CipherPipelineDecryptInit(r->x, with_cipher ? r->cipher : NULL,
-                                                  with_key ? key : NULL, keylen, np,
-                                                  null_ivs ? NULL : ivs, ivlen);
+        ret = (enc ? EVP_CipherPipelineEncryptInit : EVP_CipherPipelineDecryptInit)(
+            r->x, with_cipher ? r->cipher : NULL, with_key ? key : NULL, keylen, np,
+            null_ivs ? NULL : ivs, ivlen);
     else
         ret = (enc ? r->d->einit : r->d->dinit)(r->pctx, with_key ? key : NULL, keylen, np,
                                                  null_ivs ? NULL : ivs, ivlen, NULL);
@@ -402,13 +403,8 @@ static void zc_op_init(zc_run *r, zc_fuzz_in *in, uint8_t f)
         memcpy(m->key, key, 32);
         m->key_set = 1;
     }
-    m->pipelined = 1;
-    m->phase = ZC_READY;
-    m->enc = enc;
-    m->n = np;
-    m->ivlen = ivlen;
-    m->tags_set = m->tag_ready = 0;
-    m->taglen = 0;
+    m->pipelined = 1, m->phase = ZC_READY, m->enc = enc, m->n = np, m->ivlen = ivlen;
+    m->tags_set = m->tag_ready = 0, m->taglen = 0;
     for (size_t i = 0; i < np; i++) {
         memcpy(m->iv[i], ivs_buf[i], ivlen);
         m->aadlen[i] = m->len[i] = 0;
@@ -477,10 +473,7 @@ static void zc_op_aad(zc_run *r, zc_fuzz_in *in, uint8_t f)
                             null_in ? NULL : ins, null_inl ? NULL : inl);
     zc_expect(r, ret, !evp_level && !zfail, !evp_level);
     if (evp_level || zfail) {
-        /* EVP zeroes outl itself before it calls the provider. */
-        for (size_t i = 0; !m->evp && !null_outl && i < cnt; i++)
-            if (outl[i] != 777)
-                zc_fuzz_fail("%s: refused AAD update wrote outl[%zu]", r->what, i);
+        zc_outl_untouched(r, null_outl ? NULL : outl, cnt);
         return;
     }
     for (size_t i = 0; i < m->n; i++) {
@@ -564,9 +557,7 @@ static void zc_op_data(zc_run *r, zc_fuzz_in *in, uint8_t f)
     zc_expect(r, ret, !evp_level && !zfail, !evp_level);
     if (evp_level || zfail) {
         zc_untouched(r, s, cnt);
-        for (size_t i = 0; !m->evp && !null_outl && i < cnt; i++)
-            if (outl[i] != 777)
-                zc_fuzz_fail("%s: refused data update wrote outl[%zu]", r->what, i);
+        zc_outl_untouched(r, null_outl ? NULL : outl, cnt);
         return;
     }
     zc_seal_refs(r, s);
@@ -579,16 +570,26 @@ static void zc_op_data(zc_run *r, zc_fuzz_in *in, uint8_t f)
     m->phase = ZC_SEALED;
 }
 
-/* The tags param: an array of pipe tag pointers (or the wrong type). */
-static OSSL_PARAM zc_tag_param(void **arr, size_t sz, int wrong_type)
+/*
+ * Sets or reads the tags param, an array of tag pointers of size sz; kind
+ * (the flags' low bits) 1: a NULL array, 2: one NULL entry (the input's
+ * pipe), 3: the wrong param type. *bad: refused whatever the state.
+ */
+static int zc_tag_call(zc_run *r, zc_fuzz_in *in, int kind, size_t sz, int get, int *bad)
 {
-    if (wrong_type)
-        return OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_PIPELINE_AEAD_TAG, zc_tagbuf, sz);
-    return OSSL_PARAM_construct_octet_ptr(OSSL_CIPHER_PARAM_PIPELINE_AEAD_TAG, arr, sz);
-}
+    unsigned char *ptrs[ZC_ARR];
+    void *arr = kind == 1 ? NULL : (void *)ptrs;
+    OSSL_PARAM p[2] = { OSSL_PARAM_END, OSSL_PARAM_END };
 
-static int zc_tag_call(zc_run *r, OSSL_PARAM *p, int get)
-{
+    for (size_t i = 0; i < ZC_ARR; i++)
+        ptrs[i] = zc_tagbuf[i];
+    if (kind == 2 && zc_m.n > 0)
+        ptrs[zc_fuzz_u8(in) % zc_m.n] = NULL;
+    p[0] = kind == 3
+               ? OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_PIPELINE_AEAD_TAG, zc_tagbuf, sz)
+               : OSSL_PARAM_construct_octet_ptr(OSSL_CIPHER_PARAM_PIPELINE_AEAD_TAG, &arr, sz);
+    *bad = kind == 1 || kind == 3 || (kind == 2 && zc_m.n > 0) || sz == 0 || sz > 16;
+    ERR_clear_error();
     if (zc_m.evp)
         return get ? EVP_CIPHER_CTX_get_params(r->x, p) : EVP_CIPHER_CTX_set_params(r->x, p);
     return get ? r->d->get(r->pctx, p) : r->d->set(r->pctx, p);
@@ -597,15 +598,9 @@ static int zc_tag_call(zc_run *r, OSSL_PARAM *p, int get)
 static void zc_op_set_tags(zc_run *r, zc_fuzz_in *in, uint8_t f)
 {
     zc_model *m = &zc_m;
-    int null_arr = (f & 3) == 1, null_one = (f & 3) == 2, wrong_type = (f & 3) == 3;
-    size_t taglen = f & 4 ? 16 : zc_fuzz_u8(in) % 19, k = 0;
-    unsigned char *ptrs[ZC_ARR];
-    void *arr = null_arr ? NULL : (void *)ptrs;
-    OSSL_PARAM p[2] = { OSSL_PARAM_END, OSSL_PARAM_END };
-    int evp_level = m->evp && !m->has_cipher, zfail, ret;
+    size_t taglen = f & 4 ? 16 : zc_fuzz_u8(in) % 19;
+    int evp_level = m->evp && !m->has_cipher, bad, zfail, ret;
 
-    for (size_t i = 0; i < ZC_ARR; i++)
-        ptrs[i] = zc_tagbuf[i];
     if (f & 8) {
         /* The right tags for the packets as they stand. */
         for (size_t i = 0; i < m->n; i++) {
@@ -619,18 +614,14 @@ static void zc_op_set_tags(zc_run *r, zc_fuzz_in *in, uint8_t f)
         for (size_t i = 1; i < ZC_ARR; i++)
             zc_rand_fill(zc_tagbuf[i], 16);
     }
+    /* Corrupted: bits flipped in the bytes the tag length covers. */
     for (int c = 0; c < ((f >> 4) & 3) && m->n > 0; c++) {
-        size_t at = zc_fuzz_u8(in);
+        size_t at = zc_fuzz_u8(in), span = taglen == 0 || taglen > 16 ? 16 : taglen;
 
-        zc_tagbuf[at % m->n][(at >> 3) % (taglen ? taglen : 1)] ^= (unsigned char)(1 << (c + at % 6));
+        zc_tagbuf[at % m->n][(at >> 3) % span] ^= (unsigned char)(1 << (c + at % 6));
     }
-    if (null_one && m->n > 0)
-        ptrs[k = zc_fuzz_u8(in) % m->n] = NULL;
-    p[0] = zc_tag_param(&arr, taglen, wrong_type);
-    zfail = m->phase == ZC_OFF || null_arr || wrong_type || taglen == 0 || taglen > 16
-            || (null_one && m->n > 0) || m->enc || m->phase == ZC_DONE;
-    ERR_clear_error();
-    ret = zc_tag_call(r, p, 0);
+    ret = zc_tag_call(r, in, f & 3, taglen, 0, &bad);
+    zfail = bad || m->phase == ZC_OFF || m->enc || m->phase == ZC_DONE;
     zc_expect(r, ret, !evp_level && !zfail, !evp_level);
     if (evp_level || zfail)
         return;
@@ -643,23 +634,12 @@ static void zc_op_set_tags(zc_run *r, zc_fuzz_in *in, uint8_t f)
 static void zc_op_get_tags(zc_run *r, zc_fuzz_in *in, uint8_t f)
 {
     zc_model *m = &zc_m;
-    int null_arr = (f & 3) == 1, null_one = (f & 3) == 2, wrong_type = (f & 3) == 3;
     size_t sz = f & 4 ? 16 : zc_fuzz_u8(in) % 19;
-    unsigned char *ptrs[ZC_ARR];
-    void *arr = null_arr ? NULL : (void *)ptrs;
-    OSSL_PARAM p[2] = { OSSL_PARAM_END, OSSL_PARAM_END };
-    int evp_level = m->evp && !m->has_cipher, zfail, ret;
+    int evp_level = m->evp && !m->has_cipher, bad, zfail, ret;
 
     memset(zc_tagbuf, ZC_FILL, sizeof(zc_tagbuf));
-    for (size_t i = 0; i < ZC_ARR; i++)
-        ptrs[i] = zc_tagbuf[i];
-    if (null_one && m->n > 0)
-        ptrs[zc_fuzz_u8(in) % m->n] = NULL;
-    p[0] = zc_tag_param(&arr, sz, wrong_type);
-    zfail = m->phase == ZC_OFF || null_arr || wrong_type || sz == 0 || sz > 16
-            || (null_one && m->n > 0) || !m->enc || m->phase != ZC_DONE || !m->tag_ready;
-    ERR_clear_error();
-    ret = zc_tag_call(r, p, 1);
+    ret = zc_tag_call(r, in, f & 3, sz, 1, &bad);
+    zfail = bad || m->phase != ZC_DONE || !m->enc || !m->tag_ready;
     zc_expect(r, ret, !evp_level && !zfail, !evp_level);
     for (size_t i = 0; i < ZC_ARR; i++)
         for (size_t j = 0; j < 16; j++) {
