@@ -31,7 +31,6 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/params.h>
-#include <openssl/provider.h>
 #include "zc_fuzz.h"
 
 #if OPENSSL_VERSION_NUMBER < 0x30500000L
@@ -58,7 +57,9 @@ typedef struct zc_disp {
     OSSL_FUNC_cipher_newctx_fn *newctx;
     OSSL_FUNC_cipher_freectx_fn *freectx;
     OSSL_FUNC_cipher_dupctx_fn *dupctx;
+    OSSL_FUNC_cipher_encrypt_init_fn *einit1;   /* the one-message API */
     OSSL_FUNC_cipher_update_fn *update;
+    OSSL_FUNC_cipher_final_fn *final1;
     OSSL_FUNC_cipher_get_ctx_params_fn *get;
     OSSL_FUNC_cipher_set_ctx_params_fn *set;
     OSSL_FUNC_cipher_pipeline_encrypt_init_fn *einit;
@@ -98,7 +99,7 @@ typedef struct zc_set {
 typedef struct zc_run {
     EVP_CIPHER_CTX *x;          /* EVP */
     void *pctx;                 /* direct */
-    const zc_disp *d;
+    zc_disp d;
     EVP_CIPHER *cipher, *dcipher;
     char what[128];
 } zc_run;
@@ -127,99 +128,57 @@ static void zc_rand_fill(unsigned char *p, size_t n)
 
 /* ------------------------------------------------ zcrypto's dispatch */
 
-static const OSSL_DISPATCH *zc_find_alg(const OSSL_ALGORITHM *a, const char *name)
+#define ZC_FN(acc, id) acc(zc_fuzz_dispatch(s, alg, (id)))
+
+static void zc_disp_get(zc_disp *d, const zc_fuzz_side *s, int alg)
 {
-    size_t l = strlen(name);
-
-    for (; a != NULL && a->algorithm_names != NULL; a++)
-        if (strncmp(a->algorithm_names, name, l) == 0
-            && (a->algorithm_names[l] == ':' || a->algorithm_names[l] == '\0'))
-            return a->implementation;
-    return NULL;
-}
-
-static void zc_disp_fill(zc_disp *d, const OSSL_DISPATCH *fn, const char *alg)
-{
-    for (; fn != NULL && fn->function_id != 0; fn++) {
-        switch (fn->function_id) {
-        case OSSL_FUNC_CIPHER_NEWCTX: d->newctx = OSSL_FUNC_cipher_newctx(fn); break;
-        case OSSL_FUNC_CIPHER_FREECTX: d->freectx = OSSL_FUNC_cipher_freectx(fn); break;
-        case OSSL_FUNC_CIPHER_DUPCTX: d->dupctx = OSSL_FUNC_cipher_dupctx(fn); break;
-        case OSSL_FUNC_CIPHER_UPDATE: d->update = OSSL_FUNC_cipher_update(fn); break;
-        case OSSL_FUNC_CIPHER_GET_CTX_PARAMS: d->get = OSSL_FUNC_cipher_get_ctx_params(fn); break;
-        case OSSL_FUNC_CIPHER_SET_CTX_PARAMS: d->set = OSSL_FUNC_cipher_set_ctx_params(fn); break;
-        case OSSL_FUNC_CIPHER_PIPELINE_ENCRYPT_INIT:
-            d->einit = OSSL_FUNC_cipher_pipeline_encrypt_init(fn); break;
-        case OSSL_FUNC_CIPHER_PIPELINE_DECRYPT_INIT:
-            d->dinit = OSSL_FUNC_cipher_pipeline_decrypt_init(fn); break;
-        case OSSL_FUNC_CIPHER_PIPELINE_UPDATE: d->pupdate = OSSL_FUNC_cipher_pipeline_update(fn); break;
-        case OSSL_FUNC_CIPHER_PIPELINE_FINAL: d->pfinal = OSSL_FUNC_cipher_pipeline_final(fn); break;
-        default: break;
-        }
-    }
-    if (d->newctx == NULL || d->freectx == NULL || d->dupctx == NULL || d->update == NULL
-        || d->get == NULL || d->set == NULL || d->einit == NULL || d->dinit == NULL
-        || d->pupdate == NULL || d->pfinal == NULL) {
-        fprintf(stderr, "fuzz_pipe: zcrypto's %s lacks a pipeline or context function\n", alg);
-        abort();
-    }
-}
-
-/* The dispatch of side s (looked up once per side). */
-static const zc_disp *zc_disp_for(const zc_fuzz_side *s, int alg)
-{
-    static struct {
-        const zc_fuzz_side *side;
-        zc_disp d[ZC_FUZZ_NALGS];
-    } cache[8];
-
-    for (size_t c = 0; c < 8; c++) {
-        OSSL_PROVIDER *p;
-        const OSSL_ALGORITHM *a;
-        int no_cache = 0;
-
-        if (cache[c].side == s)
-            return &cache[c].d[alg];
-        if (cache[c].side != NULL)
-            continue;
-        if ((p = OSSL_PROVIDER_load(s->lc, "zcrypto")) == NULL)
-            abort();
-        a = OSSL_PROVIDER_query_operation(p, OSSL_OP_CIPHER, &no_cache);
-        for (int k = 0; k < ZC_FUZZ_NALGS; k++) {
-            cache[c].d[k].provctx = OSSL_PROVIDER_get0_provider_ctx(p);
-            zc_disp_fill(&cache[c].d[k], zc_find_alg(a, zc_fuzz_alg_names[k]),
-                         zc_fuzz_alg_names[k]);
-        }
-        /* load took a reference; the config's activation keeps another. */
-        OSSL_PROVIDER_unload(p);
-        cache[c].side = s;
-        return &cache[c].d[alg];
-    }
-    abort();
+    d->provctx = s->provctx;
+    d->newctx = ZC_FN(OSSL_FUNC_cipher_newctx, OSSL_FUNC_CIPHER_NEWCTX);
+    d->freectx = ZC_FN(OSSL_FUNC_cipher_freectx, OSSL_FUNC_CIPHER_FREECTX);
+    d->dupctx = ZC_FN(OSSL_FUNC_cipher_dupctx, OSSL_FUNC_CIPHER_DUPCTX);
+    d->einit1 = ZC_FN(OSSL_FUNC_cipher_encrypt_init, OSSL_FUNC_CIPHER_ENCRYPT_INIT);
+    d->update = ZC_FN(OSSL_FUNC_cipher_update, OSSL_FUNC_CIPHER_UPDATE);
+    d->final1 = ZC_FN(OSSL_FUNC_cipher_final, OSSL_FUNC_CIPHER_FINAL);
+    d->get = ZC_FN(OSSL_FUNC_cipher_get_ctx_params, OSSL_FUNC_CIPHER_GET_CTX_PARAMS);
+    d->set = ZC_FN(OSSL_FUNC_cipher_set_ctx_params, OSSL_FUNC_CIPHER_SET_CTX_PARAMS);
+    d->einit = ZC_FN(OSSL_FUNC_cipher_pipeline_encrypt_init, OSSL_FUNC_CIPHER_PIPELINE_ENCRYPT_INIT);
+    d->dinit = ZC_FN(OSSL_FUNC_cipher_pipeline_decrypt_init, OSSL_FUNC_CIPHER_PIPELINE_DECRYPT_INIT);
+    d->pupdate = ZC_FN(OSSL_FUNC_cipher_pipeline_update, OSSL_FUNC_CIPHER_PIPELINE_UPDATE);
+    d->pfinal = ZC_FN(OSSL_FUNC_cipher_pipeline_final, OSSL_FUNC_CIPHER_PIPELINE_FINAL);
 }
 
 /* ------------------------------------------- the default's one packet */
 
+/* One packet's IV and AAD, for the default provider. */
+typedef struct zc_pkt {
+    const unsigned char *iv, *aad;
+    size_t ivlen, aadlen;
+} zc_pkt;
+
+static zc_pkt zc_pipe_pkt(size_t i)
+{
+    return (zc_pkt){ zc_m.iv[i], zc_m.aad[i], zc_m.ivlen, zc_m.aadlen[i] };
+}
+
 /*
- * One packet alone through the default provider. Encrypt: out and the
- * 16-byte tag. Decrypt with tag NULL: the plaintext only (update, no
- * final); with a tag: its verdict.
+ * One packet alone through the default provider (key: the model's).
+ * Encrypt: out and the 16-byte tag. Decrypt with tag NULL: the plaintext
+ * only (update, no final); with a tag: its verdict.
  */
-static int zc_ref(const zc_run *r, int enc, size_t i, const unsigned char *in, size_t len,
+static int zc_ref(const zc_run *r, int enc, zc_pkt k, const unsigned char *in, size_t len,
                   unsigned char *out, unsigned char *tag, size_t taglen)
 {
-    const zc_model *m = &zc_m;
     unsigned char fin[16];
     int n = 0, ok;
 
     if (!EVP_CipherInit_ex(zc_dref, r->dcipher, NULL, NULL, NULL, enc)
-        || EVP_CIPHER_CTX_ctrl(zc_dref, EVP_CTRL_AEAD_SET_IVLEN, (int)m->ivlen, NULL) <= 0
-        || !EVP_CipherInit_ex(zc_dref, NULL, NULL, m->key, m->iv[i], enc)
+        || EVP_CIPHER_CTX_ctrl(zc_dref, EVP_CTRL_AEAD_SET_IVLEN, (int)k.ivlen, NULL) <= 0
+        || !EVP_CipherInit_ex(zc_dref, NULL, NULL, zc_m.key, k.iv, enc)
         || (!enc && tag != NULL
             && EVP_CIPHER_CTX_ctrl(zc_dref, EVP_CTRL_AEAD_SET_TAG, (int)taglen, tag) <= 0)
-        || (m->aadlen[i] && !EVP_CipherUpdate(zc_dref, NULL, &n, m->aad[i], (int)m->aadlen[i]))
+        || (k.aadlen && !EVP_CipherUpdate(zc_dref, NULL, &n, k.aad, (int)k.aadlen))
         || (len && (!EVP_CipherUpdate(zc_dref, out, &n, in, (int)len) || n != (int)len)))
-        zc_fuzz_fail("%s: the default provider refused pipe %zu's packet", r->what, i);
+        zc_fuzz_fail("%s: the default provider refused a packet", r->what);
     if (!enc && tag == NULL)
         return 1;
     ok = EVP_CipherFinal_ex(zc_dref, fin, &n);
@@ -234,7 +193,7 @@ static void zc_ref_tag(const zc_run *r, size_t i, const unsigned char *pt, size_
 {
     static unsigned char ct[ZC_MAXLEN];
 
-    zc_ref(r, 1, i, pt, len, ct, tag, 16);
+    zc_ref(r, 1, zc_pipe_pkt(i), pt, len, ct, tag, 16);
 }
 
 /* -------------------------------------------------------------- checks */
@@ -284,6 +243,17 @@ static void zc_untouched(const zc_run *r, const zc_set *s, size_t cnt)
                 zc_fuzz_fail("%s: refused, but pipe %zu's output byte %zu changed", r->what, i, j);
         }
     }
+}
+
+/* FNV-1a over the inputs of cnt pipes. */
+static uint64_t zc_sum(const zc_set *s, size_t cnt)
+{
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+
+    for (size_t i = 0; i < cnt; i++)
+        for (size_t j = 0; j < s->len[i]; j++)
+            h = (h ^ s->data[i][j]) * UINT64_C(0x100000001b3);
+    return h;
 }
 
 /* A refused update leaves outl alone (EVP zeroes it itself first). */
@@ -390,7 +360,7 @@ static void zc_op_init(zc_run *r, zc_fuzz_in *in, uint8_t f)
             r->x, with_cipher ? r->cipher : NULL, with_key ? key : NULL, keylen, np,
             null_ivs ? NULL : ivs, ivlen);
     else
-        ret = (enc ? r->d->einit : r->d->dinit)(r->pctx, with_key ? key : NULL, keylen, np,
+        ret = (enc ? r->d.einit : r->d.dinit)(r->pctx, with_key ? key : NULL, keylen, np,
                                                  null_ivs ? NULL : ivs, ivlen, NULL);
     zc_expect(r, ret, !evp_level && !zfail, !evp_level);
     if (evp_level)
@@ -469,7 +439,7 @@ static void zc_op_aad(zc_run *r, zc_fuzz_in *in, uint8_t f)
         ret = EVP_CipherPipelineUpdate(r->x, NULL, null_outl ? NULL : outl, NULL,
                                        null_in ? NULL : ins, null_inl ? NULL : inl);
     else
-        ret = r->d->pupdate(r->pctx, np, NULL, null_outl ? NULL : outl, NULL,
+        ret = r->d.pupdate(r->pctx, np, NULL, null_outl ? NULL : outl, NULL,
                             null_in ? NULL : ins, null_inl ? NULL : inl);
     zc_expect(r, ret, !evp_level && !zfail, !evp_level);
     if (evp_level || zfail) {
@@ -493,13 +463,13 @@ static void zc_seal_refs(const zc_run *r, zc_set *s)
     for (size_t i = 0; i < m->n; i++) {
         m->len[i] = s->len[i];
         if (m->enc) {
-            zc_ref(r, 1, i, s->data[i], s->len[i], s->ref[i], m->ref_tag[i], 16);
+            zc_ref(r, 1, zc_pipe_pkt(i), s->data[i], s->len[i], s->ref[i], m->ref_tag[i], 16);
             continue;
         }
-        zc_ref(r, 0, i, s->data[i], s->len[i], s->ref[i], NULL, 0);
+        zc_ref(r, 0, zc_pipe_pkt(i), s->data[i], s->len[i], s->ref[i], NULL, 0);
         /* The tag that opens it: the default's seal of that plaintext,
          * which must give the ciphertext back. */
-        zc_ref(r, 1, i, s->ref[i], s->len[i], again, m->ref_tag[i], 16);
+        zc_ref(r, 1, zc_pipe_pkt(i), s->ref[i], s->len[i], again, m->ref_tag[i], 16);
         if (memcmp(again, s->data[i], s->len[i]) != 0)
             zc_fuzz_fail("%s: the default's seal of its own open differs (pipe %zu)", r->what, i);
     }
@@ -515,6 +485,7 @@ static void zc_op_data(zc_run *r, zc_fuzz_in *in, uint8_t f)
     const unsigned char *ins[ZC_ARR];
     unsigned char *outs[ZC_ARR];
     size_t outl[ZC_ARR], outsize[ZC_ARR];
+    uint64_t sum;
     int evp_level, zfail, ret;
 
     s->inplace = f & 1;
@@ -542,6 +513,7 @@ static void zc_op_data(zc_run *r, zc_fuzz_in *in, uint8_t f)
         else if (s->len[k] > 0)
             outsize[k] = (size_t)(fkind / 3) % s->len[k];
     }
+    sum = zc_sum(s, cnt);
     evp_level = m->evp && (!m->has_cipher || null_outl);
     /* NULL buffers of an empty pipe are never read: allowed. */
     zfail = zc_check_fails(np, null_outl) || null_in || m->phase != ZC_READY || null_outsize
@@ -552,9 +524,11 @@ static void zc_op_data(zc_run *r, zc_fuzz_in *in, uint8_t f)
                                        null_outsize ? NULL : outsize, null_in ? NULL : ins,
                                        s->len);
     else
-        ret = r->d->pupdate(r->pctx, np, outs, null_outl ? NULL : outl,
+        ret = r->d.pupdate(r->pctx, np, outs, null_outl ? NULL : outl,
                             null_outsize ? NULL : outsize, null_in ? NULL : ins, s->len);
     zc_expect(r, ret, !evp_level && !zfail, !evp_level);
+    if (!s->inplace && zc_sum(s, cnt) != sum)
+        zc_fuzz_fail("%s: the data update wrote to its (const) input", r->what);
     if (evp_level || zfail) {
         zc_untouched(r, s, cnt);
         zc_outl_untouched(r, null_outl ? NULL : outl, cnt);
@@ -592,7 +566,7 @@ static int zc_tag_call(zc_run *r, zc_fuzz_in *in, int kind, size_t sz, int get, 
     ERR_clear_error();
     if (zc_m.evp)
         return get ? EVP_CIPHER_CTX_get_params(r->x, p) : EVP_CIPHER_CTX_set_params(r->x, p);
-    return get ? r->d->get(r->pctx, p) : r->d->set(r->pctx, p);
+    return get ? r->d.get(r->pctx, p) : r->d.set(r->pctx, p);
 }
 
 static void zc_op_set_tags(zc_run *r, zc_fuzz_in *in, uint8_t f)
@@ -669,7 +643,7 @@ static void zc_op_final(zc_run *r, zc_fuzz_in *in, uint8_t f)
     if (evp_level || zc_check_fails(np, null_outl)) {
         ERR_clear_error();
         ret = m->evp ? EVP_CipherPipelineFinal(r->x, outs, null_outl ? NULL : outl, outsize)
-                     : r->d->pfinal(r->pctx, np, outs, null_outl ? NULL : outl, outsize);
+                     : r->d.pfinal(r->pctx, np, outs, null_outl ? NULL : outl, outsize);
         zc_expect(r, ret, 0, !evp_level);
         for (size_t i = 0; m->phase == ZC_SEALED && i < m->n; i++)
             zc_live_is(r, i, 0);
@@ -686,13 +660,14 @@ static void zc_op_final(zc_run *r, zc_fuzz_in *in, uint8_t f)
         }
     }
     for (size_t i = 0; !m->enc && m->tags_set && i < m->n; i++) {
-        verdict[i] = zc_ref(r, 0, i, s->data[i], m->len[i], s->ref[i], m->want[i], m->taglen);
+        verdict[i] = zc_ref(r, 0, zc_pipe_pkt(i), s->data[i], m->len[i], s->ref[i], m->want[i],
+                            m->taglen);
         if (!verdict[i] && bad++ == 0)
             first = i;
     }
     ERR_clear_error();
     ret = m->evp ? EVP_CipherPipelineFinal(r->x, outs, outl, outsize)
-                 : r->d->pfinal(r->pctx, np, outs, outl, outsize);
+                 : r->d.pfinal(r->pctx, np, outs, outl, outsize);
     if (!m->enc && !m->tags_set) {
         /* Nothing unauthenticated survives a final that cannot verify. */
         zc_expect(r, ret, 0, 1);
@@ -719,25 +694,56 @@ static void zc_op_final(zc_run *r, zc_fuzz_in *in, uint8_t f)
     m->phase = ZC_DONE;
 }
 
-/* The one-message API on a pipelined ctx: refused, nothing written. */
-static void zc_op_one_msg(zc_run *r)
+/*
+ * The one-message API on a pipelined ctx: an update is refused and writes
+ * nothing. Flags bit 0: first an init with an IV (and the key held), after
+ * which one 16-byte message must equal the default's and the pipeline is
+ * off (zcrypto(7)).
+ */
+static void zc_op_one_msg(zc_run *r, zc_fuzz_in *in, uint8_t f)
 {
-    static const unsigned char in[16];
-    unsigned char out[16 + ZC_SLACK];
+    static const unsigned char pt[16] = "one message";
+    unsigned char out[16 + ZC_SLACK], iv[12], tag[16], ref[16], rtag[16];
+    OSSL_PARAM p[2] = { OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, 16),
+                        OSSL_PARAM_END };
     size_t outl = 0;
     int n = 0, ret;
 
-    if (!zc_m.pipelined)
-        return;
     memset(out, ZC_FILL, sizeof(out));
     ERR_clear_error();
-    ret = zc_m.evp ? EVP_CipherUpdate(r->x, out, &n, in, 16)
-                   : r->d->update(r->pctx, out, &outl, sizeof(out), in, 16);
-    /* Through EVP the refusal may be EVP's own (direction check). */
-    zc_expect(r, ret, 0, !zc_m.evp);
-    for (size_t j = 0; j < sizeof(out); j++)
+    if (!(f & 1)) {
+        if (!zc_m.pipelined)
+            return;
+        ret = zc_m.evp ? EVP_CipherUpdate(r->x, out, &n, pt, 16)
+                       : r->d.update(r->pctx, out, &outl, sizeof(out), pt, 16);
+        /* Through EVP the refusal may be EVP's own (direction check). */
+        zc_expect(r, ret, 0, !zc_m.evp);
+        for (size_t j = 0; j < sizeof(out); j++)
+            if (out[j] != ZC_FILL)
+                zc_fuzz_fail("%s: refused one-message update wrote byte %zu", r->what, j);
+        return;
+    }
+    if (!zc_m.key_set || (zc_m.evp && !zc_m.has_cipher))
+        return;
+    zc_fuzz_bytes(in, iv, sizeof(iv));
+    if (zc_m.evp)
+        ret = EVP_CipherInit_ex(r->x, NULL, NULL, NULL, iv, 1) && EVP_CipherUpdate(r->x, out, &n, pt, 16)
+              && n == 16 && EVP_CipherFinal_ex(r->x, out + 16, &n) && n == 0
+              && EVP_CIPHER_CTX_ctrl(r->x, EVP_CTRL_AEAD_GET_TAG, 16, tag) > 0;
+    else
+        ret = r->d.einit1(r->pctx, NULL, 0, iv, 12, NULL)
+              && r->d.update(r->pctx, out, &outl, 16, pt, 16) && outl == 16
+              && r->d.final1(r->pctx, out + 16, &outl, ZC_SLACK) && outl == 0
+              && r->d.get(r->pctx, p);
+    zc_expect(r, ret, 1, 1);
+    zc_ref(r, 1, (zc_pkt){ iv, NULL, 12, 0 }, pt, 16, ref, rtag, 16);
+    zc_fuzz_same_bytes(r->what, out, ref, 16);
+    zc_fuzz_same_bytes(r->what, tag, rtag, 16);
+    for (size_t j = 16; j < sizeof(out); j++)
         if (out[j] != ZC_FILL)
-            zc_fuzz_fail("%s: refused one-message update wrote byte %zu", r->what, j);
+            zc_fuzz_fail("%s: one-message final wrote byte %zu", r->what, j);
+    zc_m.phase = ZC_OFF;
+    zc_m.pipelined = 0;
 }
 
 /* Carry on with a copy of the context (the original freed). */
@@ -757,11 +763,11 @@ static void zc_op_copy(zc_run *r)
         EVP_CIPHER_CTX_free(r->x);
         r->x = dup;
     } else {
-        void *dup = r->d->dupctx(r->pctx);
+        void *dup = r->d.dupctx(r->pctx);
 
         if (dup == NULL)
             zc_fuzz_fail("%s: dupctx failed", r->what);
-        r->d->freectx(r->pctx);
+        r->d.freectx(r->pctx);
         r->pctx = dup;
     }
 }
@@ -780,11 +786,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     zc_prng = mode;
     r.cipher = z->cipher[zc_m.alg];
     r.dcipher = d->cipher[zc_m.alg];
-    r.d = zc_disp_for(z, zc_m.alg);
+    zc_disp_get(&r.d, z, zc_m.alg);
     if (zc_dref == NULL && (zc_dref = EVP_CIPHER_CTX_new()) == NULL)
         abort();
     if (zc_m.evp ? (r.x = EVP_CIPHER_CTX_new()) == NULL
-                 : (r.pctx = r.d->newctx(r.d->provctx)) == NULL)
+                 : (r.pctx = r.d.newctx(r.d.provctx)) == NULL)
         abort();
     for (int step = 0; step < ZC_MAX_OPS && in.n > 0; step++) {
         int op = zc_fuzz_u8(&in) % ZC_OP_N;
@@ -802,14 +808,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case ZC_OP_SET_TAGS: zc_op_set_tags(&r, &in, f); break;
         case ZC_OP_GET_TAGS: zc_op_get_tags(&r, &in, f); break;
         case ZC_OP_FINAL:    zc_op_final(&r, &in, f); break;
-        case ZC_OP_ONE_MSG:  zc_op_one_msg(&r); break;
+        case ZC_OP_ONE_MSG:  zc_op_one_msg(&r, &in, f); break;
         default:             zc_op_copy(&r); break;
         }
     }
     if (zc_m.evp)
         EVP_CIPHER_CTX_free(r.x);
     else
-        r.d->freectx(r.pctx);
+        r.d.freectx(r.pctx);
     ERR_clear_error();
     return 0;
 }

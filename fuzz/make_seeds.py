@@ -109,6 +109,12 @@ def pipe_seeds(out):
             + p_data() + P_FIN
         seeds[f"a{alg}-no-tags-reinit"] = h + p_init(0, 5) + p_data() + P_FIN + p_init(0, 5) + p_init(1, 5) \
             + bytes([P_COPY, 0]) + p_data() + P_FIN + p_get()
+        # the one-message API between batches: refused, then after an init
+        # with an IV one message (the pipeline then off)
+        for evp in (1, 0):
+            seeds[f"a{alg}-one-msg-{evp}"] = bytes([0, alg, evp]) + p_init(1, 4) + p_data() + P_FIN \
+                + bytes([P_ONE_MSG, 0, P_ONE_MSG, 1]) + bytes(range(12)) + p_data() + P_FIN \
+                + p_init(0, 4, cipher=False) + bytes([P_ONE_MSG, 0]) + p_data() + p_tags() + P_FIN
         seeds[f"a{alg}-direct-count"] = bytes([0, alg, 0]) + p_init(1, 9) + bytes([P_AAD, 16, 0, 7]) \
             + bytes([P_DATA, 16, 1]) + struct.pack(">H", 100) + bytes([P_FINAL, 2, 3]) + p_data(0, 100) + P_FIN
     for name, b in seeds.items():
