@@ -7,8 +7,9 @@
  * IV lengths, NULL IVs), AAD updates in fuzzed chunks, the data update
  * (per-pipe lengths, in place or not, NULL buffers, short outputs), tags
  * set (right, corrupted, fuzzed; lengths 0..18, NULL pointers, the wrong
- * param type) and read, final, the one-message API on a pipelined context,
- * context copies.
+ * param type) and read, final, the one-message API on a pipelined context
+ * (refused; after an init with an IV one message equal to the default's),
+ * context copies. A pipe of length 0 may pass NULL buffers (zcrypto(7)).
  *
  * The default provider has no pipelines, so the oracle is a model of
  * zcrypto(7) PIPELINES plus the default's one-packet results: the model
