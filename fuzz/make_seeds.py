@@ -44,6 +44,84 @@ def evp_case(alg, key, iv, aad, msg, ct, tag, enc):
     return s
 
 
+# fuzz_pipe (see fuzz_pipe.c: header [backend, alg, mode: bit 0 EVP], then
+# [op, flags, args...]).
+P_INIT, P_AAD, P_DATA, P_SET_TAGS, P_GET_TAGS, P_FINAL, P_ONE_MSG, P_COPY = range(8)
+
+
+def p_init(enc, n, key=True, cipher=True, ivlen=None, bad_keylen=False):
+    f = enc | (2 if key else 0) | (4 if bad_keylen else 0) | (8 if cipher else 0) | (0x80 if ivlen is not None else 0)
+    return bytes([P_INIT, f, n, ivlen or 0, 0x5a]) + bytes(range(1, 13))
+
+
+def p_aad(shape=2, base=13):
+    return bytes([P_AAD, shape << 5, base])
+
+
+def p_data(shape=2, base=300, inplace=0, fault=None):
+    f = (shape << 5) | inplace | (0x0c if fault is not None else 0)
+    b = bytes([P_DATA, f]) + struct.pack(">H", base)
+    return b + (bytes(fault) if fault is not None else b"")
+
+
+def p_tags(right=True, taglen=16, corrupt=()):
+    f = (4 if taglen == 16 else 0) | (8 if right else 0) | (len(corrupt) << 4)
+    b = bytes([P_SET_TAGS, f]) + (b"" if taglen == 16 else bytes([taglen]))
+    b += b"" if right else bytes(range(16))
+    return b + bytes(corrupt)
+
+
+def p_get(sz=16):
+    return bytes([P_GET_TAGS, 4 if sz == 16 else 0]) + (b"" if sz == 16 else bytes([sz]))
+
+
+P_FIN = bytes([P_FINAL, 0])
+
+
+def pipe_seeds(out):
+    os.makedirs(out, exist_ok=True)
+    seeds = {}
+    for alg in range(4):
+        for evp in (1, 0):
+            m = "evp" if evp else "direct"
+            for k, n in enumerate((8, 32) if evp else (17, 64)):
+                h = bytes([0, alg, evp | (k << 1)])
+                enc = p_init(1, n) + p_aad() + p_data(inplace=k) + P_FIN + p_get()
+                dec = p_init(0, n, cipher=False) + p_aad() + p_aad(0, 5) + p_data(inplace=k) + p_tags()
+                seeds[f"a{alg}-{m}-{n}-enc-dec"] = h + enc + dec + P_FIN
+                # pipe 3's tag corrupted (pipe 3, byte 1); a 12-byte tag
+                seeds[f"a{alg}-{m}-{n}-bad-tag"] = h + p_init(0, n) + p_aad() + p_data(inplace=k) \
+                    + p_tags(corrupt=(3 | 1 << 3,)) + P_FIN
+                seeds[f"a{alg}-{m}-{n}-tag12"] = h + p_init(0, n) + p_data(0, 64) + p_tags(taglen=12) + P_FIN
+        h = bytes([0, alg, 1])
+        if alg < 3:
+            # GCM IV lengths 1 and 128 (the pipeline limit), 129 refused
+            seeds[f"a{alg}-ivlen"] = h + p_init(1, 3, ivlen=1) + p_data(0, 40) + P_FIN + p_get() \
+                + p_init(0, 3, cipher=False, ivlen=128) + p_data(0, 40) + p_tags() + P_FIN \
+                + p_init(1, 3, cipher=False, ivlen=129) + p_data(0, 40)
+        # misuse: 0 and 65 pipes, bad IV and key lengths, order, buffers
+        seeds[f"a{alg}-misuse-init"] = h + p_init(1, 0) + p_init(1, 65) + p_init(1, 4, ivlen=200) \
+            + p_init(1, 4, bad_keylen=True) + p_data() + p_init(1, 4, cipher=False) + p_data() + P_FIN
+        seeds[f"a{alg}-misuse-order"] = h + p_init(1, 4) + p_data() + p_data() + p_aad() + P_FIN + P_FIN \
+            + p_data() + p_get(0) + p_get(17) + p_get() + bytes([P_ONE_MSG, 0, P_COPY, 0]) + p_get()
+        seeds[f"a{alg}-misuse-buffers"] = h + p_init(0, 6) + p_data(fault=(0, 2)) + p_data(fault=(1, 5)) \
+            + p_data(fault=(2 + 3 * 7, 1)) + p_tags(taglen=0) + p_tags(taglen=17) + p_tags(right=False) \
+            + p_data() + P_FIN
+        seeds[f"a{alg}-no-tags-reinit"] = h + p_init(0, 5) + p_data() + P_FIN + p_init(0, 5) + p_init(1, 5) \
+            + bytes([P_COPY, 0]) + p_data() + P_FIN + p_get()
+        # the one-message API between batches: refused, then after an init
+        # with an IV one message (the pipeline then off)
+        for evp in (1, 0):
+            seeds[f"a{alg}-one-msg-{evp}"] = bytes([0, alg, evp]) + p_init(1, 4) + p_data() + P_FIN \
+                + bytes([P_ONE_MSG, 0, P_ONE_MSG, 1]) + bytes(range(12)) + p_data() + P_FIN \
+                + p_init(0, 4, cipher=False) + bytes([P_ONE_MSG, 0]) + p_data() + p_tags() + P_FIN
+        seeds[f"a{alg}-direct-count"] = bytes([0, alg, 0]) + p_init(1, 9) + bytes([P_AAD, 16, 0, 7]) \
+            + bytes([P_DATA, 16, 1]) + struct.pack(">H", 100) + bytes([P_FINAL, 2, 3]) + p_data(0, 100) + P_FIN
+    for name, b in seeds.items():
+        open(os.path.join(out, name), "wb").write(b)
+    return len(seeds)
+
+
 def main():
     out = "fuzz/corpus/fuzz_evp"
     os.makedirs(out, exist_ok=True)
@@ -110,7 +188,8 @@ def main():
                     s += bytes(range(min(ln, 256)))
                 open(f"{tout}/a{alg}-v{v}-m{mode:02x}", "wb").write(s)
                 n += 1
-    print(f"{n} seeds in {out}, {pout}, {tout}")
+    n += pipe_seeds("fuzz/corpus/fuzz_pipe")
+    print(f"{n} seeds in {out}, {pout}, {tout} and fuzz/corpus/fuzz_pipe")
 
 
 if __name__ == "__main__":

@@ -87,6 +87,38 @@ static OSSL_LIB_CTX *zc_zcrypto_libctx(const char *dir, const char *backend)
     return lc;
 }
 
+/* zcrypto's provider context and the dispatch table of each cipher. */
+static void zc_side_dispatch(zc_fuzz_side *s)
+{
+    OSSL_PROVIDER *p = OSSL_PROVIDER_load(s->lc, "zcrypto");
+    const OSSL_ALGORITHM *a;
+    int no_cache = 0;
+
+    if (p == NULL || (a = OSSL_PROVIDER_query_operation(p, OSSL_OP_CIPHER, &no_cache)) == NULL)
+        abort();
+    s->provctx = OSSL_PROVIDER_get0_provider_ctx(p);
+    for (int k = 0; k < ZC_FUZZ_NALGS; k++) {
+        size_t l = strlen(zc_fuzz_alg_names[k]);
+
+        for (const OSSL_ALGORITHM *x = a; x->algorithm_names != NULL; x++)
+            if (strncmp(x->algorithm_names, zc_fuzz_alg_names[k], l) == 0
+                && (x->algorithm_names[l] == ':' || x->algorithm_names[l] == '\0'))
+                s->impl[k] = x->implementation;
+    }
+    /* load took a reference; the config's activation keeps the provider. */
+    OSSL_PROVIDER_unload(p);
+}
+
+const OSSL_DISPATCH *zc_fuzz_dispatch(const zc_fuzz_side *s, int alg, int id)
+{
+    for (const OSSL_DISPATCH *d = s->impl[alg]; d != NULL && d->function_id != 0; d++)
+        if (d->function_id == id)
+            return d;
+    fprintf(stderr, "zc_fuzz: zcrypto's %s (backend %s) has no function %d\n",
+            zc_fuzz_alg_names[alg], s->name, id);
+    abort();
+}
+
 static char *zc_backend_list(OSSL_LIB_CTX *lc)
 {
     OSSL_PROVIDER *p = OSSL_PROVIDER_load(lc, "zcrypto");
@@ -128,6 +160,7 @@ void zc_fuzz_setup(void)
             fprintf(stderr, "zc_fuzz: backend %s lacks an algorithm\n", t);
             exit(2);
         }
+        zc_side_dispatch(s);
     }
     free(list);
     if (zc_nsides == 0)

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <openssl/core.h>
 #include <openssl/evp.h>
 
 #define ZC_FUZZ_NALGS 4
@@ -20,6 +21,10 @@ typedef struct zc_fuzz_side {
     const char *name;           /* backend name, or "default" */
     OSSL_LIB_CTX *lc;
     EVP_CIPHER *cipher[ZC_FUZZ_NALGS];
+    /* zcrypto sides: the provider's context and each cipher's dispatch
+     * table, for calls past EVP (fuzz_pipe: EVP stops at 32 pipes). */
+    void *provctx;
+    const OSSL_DISPATCH *impl[ZC_FUZZ_NALGS];
 } zc_fuzz_side;
 
 /* Consumed front to back; past the end every read gives zeros. */
@@ -40,6 +45,8 @@ extern int zc_fuzz_trace;
 zc_fuzz_side *zc_fuzz_default(void);
 /* The zcrypto side for this input: its first byte picks the backend. */
 zc_fuzz_side *zc_fuzz_pick(zc_fuzz_in *in);
+/* Function id of zcrypto side s's cipher alg; aborts when it has none. */
+const OSSL_DISPATCH *zc_fuzz_dispatch(const zc_fuzz_side *s, int alg, int id);
 
 uint8_t zc_fuzz_u8(zc_fuzz_in *in);
 uint16_t zc_fuzz_u16(zc_fuzz_in *in);
