@@ -131,17 +131,19 @@ static void welch_add(zc_welch *w, int cls, double x)
     w->m2[cls] += d * (x - w->mean[cls]);
 }
 
-static double welch_t(const zc_welch *w)
+/* The standard error of the difference of the two means. */
+static double welch_se(const zc_welch *w)
 {
-    double v0, v1;
-
     if (w->n[0] < 2 || w->n[1] < 2)
         return 0;
-    v0 = w->m2[0] / (w->n[0] - 1);
-    v1 = w->m2[1] / (w->n[1] - 1);
-    if (v0 + v1 == 0)
-        return 0;
-    return (w->mean[0] - w->mean[1]) / sqrt(v0 / w->n[0] + v1 / w->n[1]);
+    return sqrt(w->m2[0] / (w->n[0] - 1) / w->n[0] + w->m2[1] / (w->n[1] - 1) / w->n[1]);
+}
+
+static double welch_t(const zc_welch *w)
+{
+    double se = welch_se(w);
+
+    return se == 0 ? 0 : (w->mean[0] - w->mean[1]) / se;
 }
 
 /* What one algorithm's targets work on; "work" buffers are what the timed
@@ -354,9 +356,17 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* One measurement's outcome: the largest |t| over the crops, that crop's
+ * percentile, the samples taken, the operation's median time (ticks) and
+ * the smallest standard error of the difference of the class means over
+ * the crops (ticks): times the limit, the smallest leak it would flag. */
+typedef struct {
+    double t, pct, median, se;
+    size_t n;
+} zc_result;
+
 /*
- * n measurements of one target; the largest |t| over the crops and the
- * crop's percentile. The first batch only warms up and sets the crops:
+ * n measurements of one target (at most max_s seconds). The first batch only warms up and sets the crops:
  * dudect's percentiles 1 - 0.5^(10 (k+1) / ZC_CROPS), 58% to 99.9%.
  */
 static double now_s(void)
@@ -367,14 +377,15 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static double zc_measure(zc_run *r, const zc_target *t, size_t *np, double max_s, double *pct)
+static zc_result zc_measure(zc_run *r, const zc_target *t, size_t n, double max_s)
 {
-    size_t slen = t->secret_len(r), batches = (*np + ZC_BATCH - 1) / ZC_BATCH + 1, b;
+    size_t slen = t->secret_len(r), batches = (n + ZC_BATCH - 1) / ZC_BATCH + 1, b;
     unsigned char *pool = malloc(ZC_BATCH * slen), *fixed = malloc(slen);
     uint64_t times[ZC_BATCH], sorted[ZC_BATCH], crop[ZC_CROPS];
     unsigned char cls[ZC_BATCH];
     zc_welch w[ZC_CROPS];
-    double best = 0, start = now_s();
+    double start = now_s();
+    zc_result res = { 0 };
 
     if (pool == NULL || fixed == NULL)
         abort();
@@ -406,6 +417,7 @@ static double zc_measure(zc_run *r, const zc_target *t, size_t *np, double max_s
             for (int k = 0; k < ZC_CROPS; k++)
                 crop[k] = sorted[(size_t)((1 - pow(0.5, 10.0 * (k + 1) / ZC_CROPS))
                                           * (ZC_BATCH - 1))];
+            res.median = (double)sorted[ZC_BATCH / 2];
             continue;
         }
         for (size_t i = 0; i < ZC_BATCH; i++)
@@ -413,18 +425,20 @@ static double zc_measure(zc_run *r, const zc_target *t, size_t *np, double max_s
                 if (times[i] <= crop[k])
                     welch_add(&w[k], cls[i], (double)times[i]);
     }
-    *np = (b - 1) * ZC_BATCH;
+    res.n = (b - 1) * ZC_BATCH;
     for (int k = 0; k < ZC_CROPS; k++) {
-        double tk = fabs(welch_t(&w[k]));
+        double tk = fabs(welch_t(&w[k])), se = welch_se(&w[k]);
 
-        if (tk > best) {
-            best = tk;
-            *pct = 100 * (1 - pow(0.5, 10.0 * (k + 1) / ZC_CROPS));
+        if (tk >= res.t) {
+            res.t = tk;
+            res.pct = 100 * (1 - pow(0.5, 10.0 * (k + 1) / ZC_CROPS));
         }
+        if (se > 0 && (res.se == 0 || se < res.se))
+            res.se = se;
     }
     free(pool);
     free(fixed);
-    return best;
+    return res;
 }
 
 static int wanted(const char *list, const char *name)
@@ -474,8 +488,7 @@ int main(int argc, char **argv)
         for (size_t k = 0; k < sizeof(targets) / sizeof(targets[0]); k++) {
             const zc_target *t = &targets[k];
             zc_run r;
-            double tv, tv2 = 0, pct = 0;
-            size_t got = n, got2 = n;
+            zc_result m, m2 = { 0 };
 
             if (!wanted(tlist, t->name))
                 continue;
@@ -484,24 +497,26 @@ int main(int argc, char **argv)
                 ERR_print_errors_fp(stderr);
                 return 2;
             }
-            tv = zc_measure(&r, t, &got, max_s, &pct);
-            if (tv > ZC_POSSIBLE && tv <= limit && !r.failed)
-                tv2 = zc_measure(&r, t, &got2, max_s, &pct);
+            m = zc_measure(&r, t, n, max_s);
+            if (m.t > ZC_POSSIBLE && m.t <= limit && !r.failed)
+                m2 = zc_measure(&r, t, n, max_s);
             if (r.failed) {
                 fprintf(stderr, "ct_timing: %s %s: an operation failed unexpectedly\n",
                         all_algs[a], t->name);
                 ERR_print_errors_fp(stderr);
                 return 2;
             }
-            int leak = tv > limit || tv2 > ZC_POSSIBLE;
+            int leak = m.t > limit || m2.t > ZC_POSSIBLE;
 
             tests++;
             leaks += leak;
-            worst = fmax(worst, fmax(tv, tv2));
-            printf("ct_timing: %s %-17s %-8s |t| = %6.2f", backend, all_algs[a], t->name, tv);
-            if (tv2 > 0)
-                printf(", again %6.2f", tv2);
-            printf(" (crop %.1f%%, n %zu): %s\n", pct, got, leak ? "LEAK" : "ok");
+            worst = fmax(worst, fmax(m.t, m2.t));
+            /* "resolves": the mean difference that would reach the limit. */
+            printf("ct_timing: %s %-17s %-8s |t| = %6.2f", backend, all_algs[a], t->name, m.t);
+            if (m2.n > 0)
+                printf(", again %6.2f", m2.t);
+            printf(" (crop %.1f%%, n %zu, median %.0f, resolves %.1f ticks): %s\n", m.pct, m.n,
+                   m.median, limit * m.se, leak ? "LEAK" : "ok");
             fflush(stdout);
             zc_run_free(&r);
         }
