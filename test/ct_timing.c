@@ -14,16 +14,16 @@
  * percentiles, each crop tested on its own.
  *
  * Targets, per algorithm (the secret the classes differ in):
- *   keysetup  the key: EVP init with a key on a fresh context (key
- *             expansion, GHASH key powers); fixed = all-zero key.
- *   encrypt   key and 1100 bytes of plaintext (the wide kernels and a
- *             tail), AAD + update + final timed; fixed = zeros.
- *   decrypt   the tag, on a message that fails authentication: update +
- *             final with a wrong tag; fixed = the right tag with its last
- *             byte flipped (an early-exit compare runs longest on it),
- *             random = random tags.
- *   tls-open  the same on the one-shot path: a TLS 1.2 record of 64 bytes
- *             opened with a wrong tag.
+ *   keysetup      the key: EVP init with a key on a fresh context (key
+ *                 expansion, GHASH key powers); fixed = all-zero key.
+ *   encrypt/LEN   key and LEN bytes of plaintext, AAD + update + final
+ *                 timed; fixed = zeros. LEN 256, 1100, 6400 (the paths
+ *                 each backend takes by length: see targets[]).
+ *   decrypt/LEN   ciphertext (so plaintext) and tag, the tag always wrong:
+ *                 update + final; fixed = the reference message with its
+ *                 right tag but for the last byte (an early-exit compare
+ *                 runs longest on it), random = random ciphertext and tag.
+ *   tls-open/64   the same on the one-shot path: a TLS 1.2 record.
  * A test fails when |t| exceeds ZC_CT_TIMING_T (default 10, dudect's
  * "probably not constant time"; 4.5 is its "possible leak") at any crop.
  * Between 4.5 and the threshold it is measured once more with fresh
@@ -55,8 +55,7 @@
 
 #define ZC_BATCH   1000
 #define ZC_CROPS   8
-#define ZC_ENC_LEN 1100
-#define ZC_TLS_LEN 64
+#define ZC_MAX_LEN 6400
 #define ZC_POSSIBLE 4.5
 
 static const char *const all_algs[] = { "AES-128-GCM", "AES-192-GCM", "AES-256-GCM",
@@ -151,15 +150,16 @@ static double welch_t(const zc_welch *w)
 typedef struct {
     EVP_CIPHER *cipher;
     int gcm, failed;
-    size_t keylen;
+    size_t keylen, len;  /* len: the target's message length */
     EVP_CIPHER_CTX *ctx, *keep;  /* per-sample context; the long-lived one */
-    unsigned char key[32], fixed_key[32], iv[12], aad[13];
-    unsigned char pt[ZC_ENC_LEN], ct[ZC_ENC_LEN], out[ZC_ENC_LEN], tag[16], good_tag[16];
-    unsigned char rec[8 + ZC_TLS_LEN + 16], good_rec[8 + ZC_TLS_LEN + 16];
+    unsigned char key[32], fixed_key[32], iv[12], aad[13], tag[16], good_tag[16];
+    unsigned char pt[ZC_MAX_LEN], ct[ZC_MAX_LEN], good_ct[ZC_MAX_LEN], out[ZC_MAX_LEN];
+    unsigned char rec[8 + ZC_MAX_LEN + 16], good_rec[8 + ZC_MAX_LEN + 16];
 } zc_run;
 
 typedef struct {
     const char *name;
+    size_t len;  /* message length */
     size_t (*secret_len)(const zc_run *r);
     void (*fixed)(const zc_run *r, unsigned char *secret, size_t len);
     void (*prepare)(zc_run *r, const unsigned char *secret);  /* untimed */
@@ -178,14 +178,14 @@ static size_t key_len(const zc_run *r)
     return r->keylen;
 }
 
-static size_t enc_len(const zc_run *r)
+static size_t key_msg_len(const zc_run *r)
 {
-    return r->keylen + ZC_ENC_LEN;
+    return r->keylen + r->len;
 }
 
-static size_t tag_len(const zc_run *r)
+static size_t msg_tag_len(const zc_run *r)
 {
-    return 16;
+    return r->len + 16;
 }
 
 static void fixed_zero(const zc_run *r, unsigned char *s, size_t len)
@@ -193,11 +193,13 @@ static void fixed_zero(const zc_run *r, unsigned char *s, size_t len)
     memset(s, 0, len);
 }
 
-/* The right tag but for its last byte: the worst case for an early exit. */
+/* The reference message, and its right tag but for the last byte: the
+ * worst case for an early-exit compare. */
 static void fixed_near_tag(const zc_run *r, unsigned char *s, size_t len)
 {
-    memcpy(s, r->good_tag, 16);
-    s[15] ^= 0x80;
+    memcpy(s, r->good_ct, r->len);
+    memcpy(s + r->len, r->good_tag, 16);
+    s[r->len + 15] ^= 0x80;
 }
 
 static void free_ctx(zc_run *r)
@@ -224,7 +226,7 @@ static void encrypt_prepare(zc_run *r, const unsigned char *s)
 {
     keysetup_prepare(r, s);
     keysetup_run(r);
-    memcpy(r->pt, s + r->keylen, ZC_ENC_LEN);
+    memcpy(r->pt, s + r->keylen, r->len);
 }
 
 static void encrypt_run(zc_run *r)
@@ -232,13 +234,15 @@ static void encrypt_run(zc_run *r)
     int n, m;
 
     check(r, EVP_CipherUpdate(r->ctx, NULL, &n, r->aad, sizeof(r->aad))
-                 && EVP_CipherUpdate(r->ctx, r->out, &n, r->pt, ZC_ENC_LEN)
+                 && EVP_CipherUpdate(r->ctx, r->out, &n, r->pt, (int)r->len)
                  && EVP_CipherFinal_ex(r->ctx, r->out + n, &m));
 }
 
+/* decrypt: the ciphertext (so the plaintext) and the tag are secret. */
 static void decrypt_prepare(zc_run *r, const unsigned char *s)
 {
-    memcpy(r->tag, s, 16);
+    memcpy(r->ct, s, r->len);
+    memcpy(r->tag, s + r->len, 16);
     check(r, EVP_CipherInit_ex(r->keep, NULL, NULL, NULL, r->iv, 0)
                  && EVP_CIPHER_CTX_ctrl(r->keep, EVP_CTRL_AEAD_SET_TAG, 16, r->tag) > 0);
 }
@@ -249,7 +253,7 @@ static void decrypt_run(zc_run *r)
 
     /* The tag is wrong in both classes: final must fail. */
     check(r, EVP_CipherUpdate(r->keep, NULL, &n, r->aad, sizeof(r->aad))
-                 && EVP_CipherUpdate(r->keep, r->out, &n, r->ct, ZC_ENC_LEN)
+                 && EVP_CipherUpdate(r->keep, r->out, &n, r->ct, (int)r->len)
                  && !EVP_CipherFinal_ex(r->keep, r->out + n, &m));
 }
 
@@ -258,11 +262,11 @@ static void clear_errors(zc_run *r)
     ERR_clear_error();
 }
 
-/* The TLS 1.2 AAD of a record of ZC_TLS_LEN bytes (sequence 1). */
+/* The TLS 1.2 AAD of a record of r->len bytes (sequence 1). */
 static int tls_aad(zc_run *r, EVP_CIPHER_CTX *ctx, int enc)
 {
     unsigned char aad[13] = { 0, 0, 0, 0, 0, 0, 0, 1, 0x17, 3, 3 };
-    size_t alen = (r->gcm ? 8 : 0) + ZC_TLS_LEN + (enc ? 0 : 16);
+    size_t alen = (r->gcm ? 8 : 0) + r->len + (enc ? 0 : 16);
 
     aad[11] = (unsigned char)(alen >> 8);
     aad[12] = (unsigned char)alen;
@@ -271,13 +275,16 @@ static int tls_aad(zc_run *r, EVP_CIPHER_CTX *ctx, int enc)
 
 static size_t tls_total(const zc_run *r)
 {
-    return (r->gcm ? 8 : 0) + ZC_TLS_LEN + 16;
+    return (r->gcm ? 8 : 0) + r->len + 16;
 }
 
+/* tls-open: the record's body and tag are secret (the nonce is public). */
 static void tls_prepare(zc_run *r, const unsigned char *s)
 {
-    memcpy(r->rec, r->good_rec, tls_total(r) - 16);
-    memcpy(r->rec + tls_total(r) - 16, s, 16);
+    size_t off = r->gcm ? 8 : 0;
+
+    memcpy(r->rec, r->good_rec, off);
+    memcpy(r->rec + off, s, r->len + 16);
     check(r, tls_aad(r, r->keep, 0));
 }
 
@@ -286,16 +293,25 @@ static void tls_run(zc_run *r)
     check(r, EVP_Cipher(r->keep, r->rec, r->rec, (unsigned)tls_total(r)) < 0);
 }
 
+/* The lengths reach each backend's paths: on avx512, AES-GCM's fused pass
+ * (to 480 B), ipsec-mb (to 6 KiB) and our bulk loop (from 6 KiB), the
+ * 16-block ChaCha20 pass (1 KiB) with and without a tail; on avx2 with
+ * VAES our 256-bit kernel (from 1 KiB). */
 static const zc_target targets[] = {
-    { "keysetup", key_len, fixed_zero, keysetup_prepare, keysetup_run, free_ctx },
-    { "encrypt", enc_len, fixed_zero, encrypt_prepare, encrypt_run, free_ctx },
-    { "decrypt", tag_len, fixed_near_tag, decrypt_prepare, decrypt_run, clear_errors },
-    { "tls-open", tag_len, fixed_near_tag, tls_prepare, tls_run, clear_errors },
+    { "keysetup", 0, key_len, fixed_zero, keysetup_prepare, keysetup_run, free_ctx },
+    { "encrypt", 256, key_msg_len, fixed_zero, encrypt_prepare, encrypt_run, free_ctx },
+    { "encrypt", 1100, key_msg_len, fixed_zero, encrypt_prepare, encrypt_run, free_ctx },
+    { "encrypt", 6400, key_msg_len, fixed_zero, encrypt_prepare, encrypt_run, free_ctx },
+    { "decrypt", 256, msg_tag_len, fixed_near_tag, decrypt_prepare, decrypt_run, clear_errors },
+    { "decrypt", 1100, msg_tag_len, fixed_near_tag, decrypt_prepare, decrypt_run, clear_errors },
+    { "decrypt", 6400, msg_tag_len, fixed_near_tag, decrypt_prepare, decrypt_run, clear_errors },
+    { "tls-open", 64, msg_tag_len, fixed_near_tag, tls_prepare, tls_run, clear_errors },
 };
 
-/* The long-lived contexts and the reference message and record (made by
- * zcrypto itself: only their tags matter, and those are checked to fail). */
-static int zc_run_setup(zc_run *r, OSSL_LIB_CTX *lc, const char *alg, int tls)
+/* The long-lived context and the reference message or record, made by
+ * zcrypto itself; the record must open with its right tag, or the wrong
+ * tags measured later would prove nothing. */
+static int zc_run_setup(zc_run *r, OSSL_LIB_CTX *lc, const char *alg, const zc_target *t)
 {
     EVP_CIPHER_CTX *e = EVP_CIPHER_CTX_new();
     int n, m, ok;
@@ -306,26 +322,28 @@ static int zc_run_setup(zc_run *r, OSSL_LIB_CTX *lc, const char *alg, int tls)
         return 0;
     r->gcm = strncmp(alg, "AES", 3) == 0;
     r->keylen = (size_t)EVP_CIPHER_get_key_length(r->cipher);
+    r->len = t->len;
     rng_fill(r->fixed_key, sizeof(r->fixed_key));
     rng_fill(r->iv, sizeof(r->iv));
     rng_fill(r->aad, sizeof(r->aad));
     rng_fill(r->pt, sizeof(r->pt));
     ok = EVP_CipherInit_ex(e, r->cipher, NULL, r->fixed_key, r->iv, 1)
          && EVP_CipherUpdate(e, NULL, &n, r->aad, sizeof(r->aad))
-         && EVP_CipherUpdate(e, r->ct, &n, r->pt, ZC_ENC_LEN)
-         && EVP_CipherFinal_ex(e, r->ct + n, &m)
+         && EVP_CipherUpdate(e, r->good_ct, &n, r->pt, (int)r->len)
+         && EVP_CipherFinal_ex(e, r->good_ct + n, &m)
          && EVP_CIPHER_CTX_ctrl(e, EVP_CTRL_AEAD_GET_TAG, 16, r->good_tag) > 0;
     EVP_CIPHER_CTX_free(e);
     r->keep = EVP_CIPHER_CTX_new();
     ok = ok && r->keep != NULL;
-    if (ok && !tls)
+    if (ok && t->run != tls_run)
         ok = EVP_CipherInit_ex(r->keep, r->cipher, NULL, r->fixed_key, r->iv, 0);
-    if (ok && tls) {
+    if (ok && t->run == tls_run) {
         /* Seal one record with a context of its own, open with keep. */
         EVP_CIPHER_CTX *s = EVP_CIPHER_CTX_new();
         const unsigned char *fiv = r->gcm ? NULL : r->iv;
+        size_t off = r->gcm ? 8 : 0;
 
-        memcpy(r->good_rec + (r->gcm ? 8 : 0), r->pt, ZC_TLS_LEN);
+        memcpy(r->good_rec + off, r->pt, r->len);
         ok = s != NULL && EVP_CipherInit_ex(s, r->cipher, NULL, r->fixed_key, fiv, 1)
              && (!r->gcm || EVP_CIPHER_CTX_ctrl(s, EVP_CTRL_GCM_SET_IV_FIXED, 4, r->iv) > 0)
              && tls_aad(r, s, 1)
@@ -333,12 +351,13 @@ static int zc_run_setup(zc_run *r, OSSL_LIB_CTX *lc, const char *alg, int tls)
              && EVP_CipherInit_ex(r->keep, r->cipher, NULL, r->fixed_key, fiv, 0)
              && (!r->gcm || EVP_CIPHER_CTX_ctrl(r->keep, EVP_CTRL_GCM_SET_IV_FIXED, 4, r->iv) > 0);
         EVP_CIPHER_CTX_free(s);
-        memcpy(r->good_tag, r->good_rec + tls_total(r) - 16, 16);
-        /* The right tag must open: otherwise "wrong tag" proves nothing. */
+        /* The fixed class's body and tag come from this record. */
+        memcpy(r->good_ct, r->good_rec + off, r->len);
+        memcpy(r->good_tag, r->good_rec + off + r->len, 16);
         memcpy(r->rec, r->good_rec, tls_total(r));
         ok = ok && tls_aad(r, r->keep, 0)
              && EVP_Cipher(r->keep, r->rec, r->rec, (unsigned)tls_total(r)) > 0
-             && memcmp(r->rec + 8 * r->gcm, r->pt, ZC_TLS_LEN) == 0;
+             && memcmp(r->rec + off, r->pt, r->len) == 0;
     }
     return ok;
 }
@@ -492,8 +511,9 @@ int main(int argc, char **argv)
 
             if (!wanted(tlist, t->name))
                 continue;
-            if (!zc_run_setup(&r, lc, all_algs[a], t->run == tls_run)) {
-                fprintf(stderr, "ct_timing: %s %s: setup failed\n", all_algs[a], t->name);
+            if (!zc_run_setup(&r, lc, all_algs[a], t)) {
+                fprintf(stderr, "ct_timing: %s %s/%zu: setup failed\n", all_algs[a], t->name,
+                        t->len);
                 ERR_print_errors_fp(stderr);
                 return 2;
             }
@@ -501,8 +521,8 @@ int main(int argc, char **argv)
             if (m.t > ZC_POSSIBLE && m.t <= limit && !r.failed)
                 m2 = zc_measure(&r, t, n, max_s);
             if (r.failed) {
-                fprintf(stderr, "ct_timing: %s %s: an operation failed unexpectedly\n",
-                        all_algs[a], t->name);
+                fprintf(stderr, "ct_timing: %s %s/%zu: an operation failed unexpectedly\n",
+                        all_algs[a], t->name, t->len);
                 ERR_print_errors_fp(stderr);
                 return 2;
             }
@@ -512,7 +532,10 @@ int main(int argc, char **argv)
             leaks += leak;
             worst = fmax(worst, fmax(m.t, m2.t));
             /* "resolves": the mean difference that would reach the limit. */
-            printf("ct_timing: %s %-17s %-8s |t| = %6.2f", backend, all_algs[a], t->name, m.t);
+            char what[32];
+
+            snprintf(what, sizeof(what), t->len ? "%s/%zu" : "%s", t->name, t->len);
+            printf("ct_timing: %s %-17s %-13s |t| = %6.2f", backend, all_algs[a], what, m.t);
             if (m2.n > 0)
                 printf(", again %6.2f", m2.t);
             printf(" (crop %.1f%%, n %zu, median %.0f, resolves %.1f ticks): %s\n", m.pct, m.n,
