@@ -1,7 +1,8 @@
 /*
- * Constant-time check by timing, for the backends valgrind cannot run
+ * Constant-time check by timing, for the code valgrind cannot run
  * (test/ct_check.sh: the avx512 backend, whose AVX-512 code valgrind does
- * not decode). The method is dudect's (Reparaz, Balasch, Verbauwhede, "Dude,
+ * not decode, and avx2's VAES code, which valgrind's CPU model hides). The
+ * method is dudect's (Reparaz, Balasch, Verbauwhede, "Dude,
  * is my code constant time?", DATE 2017), written here from the paper: each
  * measurement times one operation whose secret input is drawn, at random,
  * from one of two classes, "fixed" (one value every time) or "random" (fresh
@@ -30,7 +31,8 @@
  * samples and fails if |t| is over 4.5 again: a leak stays, a fluke does
  * not. A timing test can only show a leak, never prove there is none:
  * what it misses is what the operation's noise hides at this sample count
- * (see the README, Hardening).
+ * (see the README, Hardening). Replaying a seed on a loaded machine
+ * replays the classes and secrets, not the timings.
  *
  *   ct_timing BACKEND [ALGS]   ALGS: e.g. AES-128-GCM,ChaCha20-Poly1305
  *   ct_timing --list           the backends zcrypto offers natively
@@ -39,7 +41,7 @@
  * shared evenly by its tests: a loaded machine or the slow portable backend
  * gets fewer samples, and each test prints how many and what it resolves);
  * ZC_CT_TIMING_TARGETS (e.g. "keysetup,decrypt/256", default all);
- * ZC_CT_TIMING_T; ZC_CT_TIMING_SEED (replays the classes and secrets).
+ * ZC_CT_TIMING_T; ZC_CT_TIMING_SEED.
  * Exit 0: no leak seen; 1: a leak; 2: setup failure.
  */
 #include <math.h>
