@@ -4,7 +4,8 @@
 #   valgrind memcheck (ctgrind's method, test/ct_check.c): key, plaintext
 #     and tag marked undefined; any branch or memory index on them is an
 #     error. Exhaustive for the paths run, but valgrind decodes no AVX-512
-#     (its CPUID hides it), so it sees an AVX2 CPU: avx2, avx, sse, portable.
+#     (its CPUID hides it, and VAES), so it sees an AVX2 CPU: avx2 (but not
+#     its VAES code), avx, sse, portable.
 #   timing (dudect's method, test/ct_timing.c): fixed against random secrets,
 #     Welch's t-test on the running times, for what valgrind cannot run: the
 #     avx512 backend (ipsec-mb AVX-512, our VAES GCM and AVX-512/IFMA
