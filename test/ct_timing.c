@@ -39,7 +39,8 @@
  * Environment: ZC_MODULE_DIR (zcrypto.so); ZC_CT_TIMING_SAMPLES (per test,
  * default 200000); ZC_CT_TIMING_SECONDS (the run's time budget, default 20,
  * shared evenly by its tests: a loaded machine or the slow portable backend
- * gets fewer samples, and each test prints how many and what it resolves);
+ * gets fewer samples, never under 20,000, and each test prints how many
+ * and what it resolves);
  * ZC_CT_TIMING_TARGETS (e.g. "keysetup,decrypt/256", default all);
  * ZC_CT_TIMING_T; ZC_CT_TIMING_SEED.
  * Exit 0: no leak seen; 1: a leak; 2: setup failure.
@@ -59,6 +60,7 @@
 
 #define ZC_BATCH   1000
 #define ZC_CROPS   8
+#define ZC_MIN_SAMPLES 20000
 #define ZC_MAX_LEN 6400
 #define ZC_POSSIBLE 4.5
 
@@ -414,7 +416,10 @@ static zc_result zc_measure(zc_run *r, const zc_target *t, size_t n, double max_
         abort();
     memset(w, 0, sizeof(w));
     t->fixed(r, fixed, slen);
-    for (b = 0; b < batches && !r->failed && (b < 2 || now_s() - start < max_s); b++) {
+    /* The budget ends a measurement, but never before ZC_MIN_SAMPLES. */
+    for (b = 0; b < batches && !r->failed
+                && (b <= ZC_MIN_SAMPLES / ZC_BATCH || now_s() - start < max_s);
+         b++) {
         /* Classes and secrets for the whole batch first, so the loop
          * around the timed call does the same work for both classes. */
         for (size_t i = 0; i < ZC_BATCH; i++) {
