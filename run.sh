@@ -57,13 +57,19 @@ need_arm64_pkgs() {
         check:arm64 libjson-c-dev:arm64 file
 }
 
-# ThreadSanitizer, the valgrind constant-time check and libFuzzer (clang
-# with its compiler-rt: Debian 12 splits it into libclang-rt-14-dev).
+# ThreadSanitizer, the constant-time check and libFuzzer (clang with its
+# compiler-rt: Debian 12 splits it into libclang-rt-14-dev). On x86-64 the
+# constant-time check also runs arm64 valgrind under qemu for the neon
+# backend: the arm64 cross build's packages and ld.so's symbols.
 need_hardening_pkgs() {
     local pkgs=(valgrind clang)
     case "$(. /etc/os-release && echo "${VERSION_CODENAME:-}")" in
     bookworm) pkgs+=(libclang-rt-14-dev) ;;
     esac
+    if [ "$(dpkg --print-architecture)" = amd64 ]; then
+        need_arm64_pkgs
+        pkgs+=(libc6-dbg:arm64)
+    fi
     apt_install_missing "${pkgs[@]}"
 }
 
@@ -75,7 +81,7 @@ hardening() {
     need_hardening_pkgs
     echo "== TSan build"
     bash test/tsan.sh || rc=1
-    echo "== constant-time check (valgrind)"
+    echo "== constant-time check (valgrind; timing where valgrind cannot run; neon under qemu)"
     bash test/ct_check.sh || rc=1
     echo "== fuzzing (libFuzzer, ASan+UBSan)"
     bash fuzz/run.sh || rc=1

@@ -123,6 +123,8 @@ static inline int zc_key_equal(const unsigned char *a, const unsigned char *b, s
 {
     uint64_t acc = 0, x, y;
 
+    if (ZC_CT_CANARY_TAG_ARMED())  /* test builds only, see zc_ct.h */
+        return zc_ct_canary_equal(a, b, len);
     for (size_t i = 0; i < len; i += 8) {
         memcpy(&x, a + i, 8);
         memcpy(&y, b + i, 8);

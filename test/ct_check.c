@@ -11,12 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <valgrind/memcheck.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/provider.h>
+#include "ct_lib.h"
 
 #define SECRET(p, n) VALGRIND_MAKE_MEM_UNDEFINED((p), (n))
 #define PUBLIC(p, n) VALGRIND_MAKE_MEM_DEFINED((p), (n))
@@ -24,28 +24,6 @@
 static const char *const algs[] = { "AES-128-GCM", "AES-192-GCM", "AES-256-GCM",
                                     "ChaCha20-Poly1305" };
 static const size_t lens[] = { 0, 1, 15, 16, 17, 64, 255, 256, 1000, 4100 };
-
-static OSSL_LIB_CTX *zc_libctx(const char *backend)
-{
-    char path[] = "/tmp/zc-ct-cnf-XXXXXX";
-    int fd = mkstemp(path);
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    OSSL_LIB_CTX *lc = OSSL_LIB_CTX_new();
-
-    if (f == NULL || lc == NULL)
-        abort();
-    fprintf(f, "openssl_conf = init\n[init]\nproviders = prov\n[prov]\ndefault = dflt\n"
-               "zcrypto = zc\n[dflt]\nactivate = 1\n[zc]\nmodule = %s/zcrypto.so\n"
-               "activate = 1\nbackend = %s\n", getenv("ZC_MODULE_DIR"), backend);
-    fclose(f);
-    if (!OSSL_LIB_CTX_load_config(lc, path) || !OSSL_PROVIDER_available(lc, "zcrypto")) {
-        fprintf(stderr, "ct_check: cannot load zcrypto with backend %s\n", backend);
-        ERR_print_errors_fp(stderr);
-        exit(2);
-    }
-    unlink(path);
-    return lc;
-}
 
 /* One streaming message; the caller has marked what is secret. */
 static int aead(EVP_CIPHER *c, int enc, const unsigned char *key, const unsigned char *iv,
@@ -84,28 +62,11 @@ static int tls_record(EVP_CIPHER *c, int gcm, int enc, const unsigned char *key,
     return ok;
 }
 
-/* --list: the backends zcrypto offers on the CPU valgrind presents. */
-static int list_backends(void)
-{
-    OSSL_LIB_CTX *lc = zc_libctx("auto");
-    OSSL_PROVIDER *p = OSSL_PROVIDER_load(lc, "zcrypto");
-    char buf[256] = "";
-    OSSL_PARAM params[2] = { OSSL_PARAM_utf8_string("zcrypto-backends", buf, sizeof(buf)),
-                             OSSL_PARAM_END };
-
-    if (p == NULL || !OSSL_PROVIDER_get_params(p, params))
-        return 1;
-    printf("%s\n", buf);
-    OSSL_PROVIDER_unload(p);
-    OSSL_LIB_CTX_free(lc);
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--list") == 0)
-        return list_backends();
-    OSSL_LIB_CTX *lc = zc_libctx(argc > 1 ? argv[1] : "portable"), *dl = OSSL_LIB_CTX_new();
+        return zc_ct_list_backends();
+    OSSL_LIB_CTX *lc = zc_ct_libctx(argc > 1 ? argv[1] : "portable", ""), *dl = OSSL_LIB_CTX_new();
     static unsigned char key[32], iv[12], pt[4100], ct[4100], ref[4100], back[4100];
     static unsigned char rec[4100 + 24], tag[16], rtag[16];
     int bad = 0;
