@@ -121,25 +121,15 @@ static int zc_engine_fault_stalled(zc_engine *e)
     return 1;
 }
 
-/* Injected slow request: the engine thread sits on it first. */
-static void zc_engine_fault_slow(zc_engine *e)
+/* An injected delay: on every every-th call the thread sits us on the
+ * request it holds, not started yet, and the injection is counted. */
+static void zc_engine_fault_sleep(_Atomic unsigned long long *calls, unsigned every,
+                                  unsigned long long us, _Atomic unsigned long long *injected)
 {
-    const zc_engine_faults *f = &e->cfg.faults;
-
-    if (!zc_fault_every(&e->fault_requests, f->slow_every))
+    if (!zc_fault_every(calls, every))
         return;
-    atomic_fetch_add_explicit(&e->st.injected_slow, 1, memory_order_relaxed);
-    usleep(f->slow_us);
-}
-
-/* Injected hang: a worker sits on a request it has not started yet, long
- * enough (hang_ms) for the watchdog to take it for stuck. */
-static void zc_engine_fault_hang(zc_engine *e)
-{
-    if (!zc_fault_every(&e->fault_hangs, e->cfg.faults.hang_every))
-        return;
-    atomic_fetch_add_explicit(&e->st.injected_hangs, 1, memory_order_relaxed);
-    usleep((useconds_t)e->cfg.faults.hang_ms * 1000);
+    atomic_fetch_add_explicit(injected, 1, memory_order_relaxed);
+    usleep((useconds_t)us);
 }
 
 static void zc_futex_wait(_Atomic uint32_t *word, uint32_t seen, long timeout_ns)
@@ -261,9 +251,13 @@ static unsigned zc_engine_run_batch(zc_engine *e, unsigned max, zc_worker_self *
                 me->died = 1;
                 break;
             }
-            zc_engine_fault_hang(e);
+            /* Long enough (hang_ms) for the watchdog to take it for stuck. */
+            zc_engine_fault_sleep(&e->fault_hangs, e->cfg.faults.hang_every,
+                                  e->cfg.faults.hang_ms * 1000ull, &e->st.injected_hangs);
         }
-        zc_engine_fault_slow(e);
+        /* A slow request: any thread running it sits on it first. */
+        zc_engine_fault_sleep(&e->fault_requests, e->cfg.faults.slow_every,
+                              e->cfg.faults.slow_us, &e->st.injected_slow);
         if (zc_request_start(r)) {
             r->result = r->ops->msg_update(r->key_state, r->msg_state, r->out, r->in,
                                            r->len, r->enc);
@@ -303,15 +297,10 @@ static void zc_engine_unref(zc_engine *e);
 static void zc_worker_gone(void *arg)
 {
     zc_worker_self *me = arg;
-    zc_engine *e = me->slot->engine;
-    uint64_t seen = me->beat;
 
-    if (!me->abandoned
-        && atomic_compare_exchange_strong_explicit(&me->slot->beat, &seen,
-                                                   ZC_BEAT(ZC_BEAT_GEN(me->beat), ZC_BEAT_EXITED),
-                                                   memory_order_acq_rel, memory_order_acquire))
-        return;
-    zc_engine_unref(e);
+    zc_worker_beat(me, ZC_BEAT_EXITED);
+    if (me->abandoned)
+        zc_engine_unref(me->slot->engine);
 }
 
 static void zc_engine_worker_loop(zc_engine *e, zc_worker_self *me)
