@@ -194,7 +194,7 @@ static int zp_opts_parse(int argc, char **argv, zp_opts *o)
             return 0;
         }
     }
-    return o->seconds > 0 && o->rounds > 0;
+    return o->seconds > 0 && o->rounds > 0 && o->size <= ZP_MAXLEN;
 }
 
 /* Fills the burst and, for decrypt, the ciphertexts and tags it opens. */
@@ -224,6 +224,9 @@ static int zp_run(OSSL_LIB_CTX *lc, OSSL_LIB_CTX *ref, const zp_opts *o, FILE *c
 {
     static zp_burst b;
     int ok = 0, nmodes = ref != NULL ? ZP_MODES : ZP_REF_PIPE;
+    /* --size: that one size, any up to ZP_MAXLEN (a crossover search) */
+    const size_t *sizes = o->size != 0 ? &o->size : zp_sizes;
+    size_t nsizes = o->size != 0 ? 1 : ZP_N(zp_sizes);
 
     for (size_t i = 0; i < ZP_MAXPIPES; i++)
         if ((b.buf[i] = malloc(ZP_MAXLEN + 16)) == NULL
@@ -254,15 +257,14 @@ static int zp_run(OSSL_LIB_CTX *lc, OSSL_LIB_CTX *ref, const zp_opts *o, FILE *c
             continue;
         }
         for (int enc = 1; enc >= 0; enc--)
-            for (size_t s = 0; s < ZP_N(zp_sizes); s++)
+            for (size_t s = 0; s < nsizes; s++)
                 for (size_t l = 0; l < ZP_N(zp_lanes); l++) {
                     double best[ZP_MODES] = { 0 };
                     EVP_CIPHER_CTX *x[ZP_MODES] = { NULL };
 
-                    if ((o->size != 0 && o->size != zp_sizes[s])
-                        || (o->lanes != 0 && o->lanes != zp_lanes[l]))
+                    if (o->lanes != 0 && o->lanes != zp_lanes[l])
                         continue;
-                    if (!zp_burst_fill(&b, c[ZP_DEFAULT], zp_lanes[l], zp_sizes[s]))
+                    if (!zp_burst_fill(&b, c[ZP_DEFAULT], zp_lanes[l], sizes[s]))
                         goto err;
                     for (int m = 0; m < nmodes; m++)
                         if ((x[m] = zp_ctx(c[m], (zp_mode)m, enc, &b)) == NULL)

@@ -254,15 +254,29 @@ int zc_kat_run(const zc_aead_ops *const aead[ZC_ALG_COUNT])
 }
 
 /*
- * The multi-lane path (msg_batch): a batch of mixed lengths (empty to past
- * the lanes' limit, so both the lanes and the single-message path run, a
- * short group at the end) sealed and opened in place, every message
- * against the portable backend's one-message result.
+ * The multi-lane path (msg_batch): batches sealed and opened in place,
+ * every message against the portable backend's one-message result. Shape
+ * 0: mixed lengths (empty to past the lanes' limit, so both the lanes and
+ * the single-message path run, a short group at the end); shape 1: every
+ * packet 256 B to 1 KiB, so the Poly1305 lanes run too (ChaCha20-Poly1305
+ * takes them only for groups of such packets).
  */
 #define ZC_KAT_BATCH 21
 #define ZC_KAT_BATCH_LEN 1100
 
+static size_t zc_kat_batch_len(int shape, size_t i)
+{
+    return shape == 0 ? (i * 397 + i * i * 13) % ZC_KAT_BATCH_LEN : 256 + (i * 181) % 769;
+}
+
+static int zc_kat_batch_shape(const zc_aead_ops *ops, zc_alg alg, int shape);
+
 int zc_kat_batch(const zc_aead_ops *ops, zc_alg alg)
+{
+    return zc_kat_batch_shape(ops, alg, 0) && zc_kat_batch_shape(ops, alg, 1);
+}
+
+static int zc_kat_batch_shape(const zc_aead_ops *ops, zc_alg alg, int shape)
 {
     const zc_aead_ops *ref = zc_backend_portable.aead[alg];
     unsigned char key_state[ZC_KEY_STATE_MAX] __attribute__((aligned(64)));
@@ -272,7 +286,7 @@ int zc_kat_batch(const zc_aead_ops *ops, zc_alg alg)
         OPENSSL_malloc(3 * sizeof(*mem));
     zc_batch_msg m[ZC_KAT_BATCH];
     unsigned char key[32], iv[ZC_KAT_BATCH][12], aad[ZC_KAT_BATCH][20], want_tag[ZC_KAT_BATCH][16];
-    uint32_t x = 0x1f83d9abu + (uint32_t)alg;
+    uint32_t x = 0x1f83d9abu + (uint32_t)alg + 0x100u * (uint32_t)shape;
     int ok = ops->msg_batch != NULL && mem != NULL;
 
     if (!ok) {
@@ -284,7 +298,7 @@ int zc_kat_batch(const zc_aead_ops *ops, zc_alg alg)
 
     zc_kat_fill(key, sizeof(key), &x);
     for (size_t i = 0; ok && i < ZC_KAT_BATCH; i++) {
-        size_t len = (i * 397 + i * i * 13) % ZC_KAT_BATCH_LEN;
+        size_t len = zc_kat_batch_len(shape, i);
 
         zc_kat_fill(iv[i], 12, &x);
         zc_kat_fill(aad[i], 20, &x);

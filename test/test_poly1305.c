@@ -129,11 +129,29 @@ static void zc_fill(unsigned char *buf, size_t len, int pattern)
     }
 }
 
-START_TEST(test_poly_edges)
+/* r kind 0-4: 0, 1, 2, every clamp-allowed bit (r as the 16 little-endian
+ * bytes before clamping: clamping keeps them), random; pad kind 0-2: 0, all
+ * ones, random. */
+static void zc_edge_key(unsigned char key[32], int rk, int sk)
 {
-    /* r as the 16 little-endian bytes before clamping: clamping keeps them */
     static const unsigned char r_all[16] = { 0xff, 0xff, 0xff, 0x0f, 0xfc, 0xff, 0xff, 0x0f,
                                              0xfc, 0xff, 0xff, 0x0f, 0xfc, 0xff, 0xff, 0x0f };
+
+    memset(key, 0, 32);
+    if (rk == 1 || rk == 2)
+        key[0] = (unsigned char)rk;
+    else if (rk == 3)
+        memcpy(key, r_all, 16);
+    else if (rk == 4)
+        zc_fill(key, 16, 3);
+    if (sk == 1)
+        memset(key + 16, 0xff, 16);
+    else if (sk == 2)
+        zc_fill(key + 16, 16, 3);
+}
+
+START_TEST(test_poly_edges)
+{
     static const size_t lens[] = { 1, 2, 3, 4, 7, 8, 9, 15, 16, 17, 23, 24, 31, 32, 33,
                                    63, 64, 65, 100, 127, 128, 129, 257, 1024, 1099 };
     unsigned char key[32], *msg = malloc(16 * ZC_MAX_BLOCKS);
@@ -147,17 +165,7 @@ START_TEST(test_poly_edges)
                 for (size_t li = 0; li < sizeof(lens) / sizeof(lens[0]); li++) {
                     char what[64];
 
-                    memset(key, 0, 32);
-                    if (rk == 1 || rk == 2)
-                        key[0] = (unsigned char)rk; /* r = 1, 2 */
-                    else if (rk == 3)
-                        memcpy(key, r_all, 16);
-                    else if (rk == 4)
-                        zc_fill(key, 16, 3);
-                    if (sk == 1)
-                        memset(key + 16, 0xff, 16);
-                    else if (sk == 2)
-                        zc_fill(key + 16, 16, 3);
+                    zc_edge_key(key, rk, sk);
                     zc_fill(msg, 16 * lens[li], pat);
                     snprintf(what, sizeof(what), "r kind %d, pad kind %d, pattern %d", rk, sk,
                              pat);
@@ -190,6 +198,69 @@ START_TEST(test_poly_random)
 }
 END_TEST
 
+#ifdef ZC_HAVE_X86_AVX512
+/*
+ * The lanes (zc_chachapoly_prims.poly_lanes): 1 to 16 packets a call, each
+ * with its own key (the edge kinds above) and four segments of 0 to 80
+ * blocks in separate buffers, lengths mixed so lanes end at different
+ * steps; every tag against the reference over the packet's concatenation.
+ */
+#define ZC_LANE_SEG_MAX 80
+
+START_TEST(test_poly_lanes)
+{
+    enum { LANES = ZC_CP_LANES_MAX, SEGS = 4 };
+    unsigned char(*seg)[SEGS][16 * ZC_LANE_SEG_MAX] = malloc(LANES * sizeof(*seg));
+    unsigned char *cat = malloc(SEGS * 16 * ZC_LANE_SEG_MAX);
+    unsigned char key[LANES][32], got[LANES][16], want[16];
+    unsigned char *tag[LANES];
+    zc_poly_lane_msg lm[LANES];
+    int cases = 0;
+
+    if (!__builtin_cpu_supports("avx2"))
+        return; /* printed by main: not on this CPU */
+    ck_assert(seg != NULL && cat != NULL);
+    zc_seed = zc_seed0 ^ 0x51ed2705u;
+    for (int round = 0; round < 400; round++) {
+        size_t cnt = 1 + (size_t)rand_r(&zc_seed) % LANES;
+        int same = round % 4 == 0; /* every lane the same shape */
+
+        for (size_t j = 0; j < cnt; j++) {
+            zc_edge_key(key[j], rand_r(&zc_seed) % 5, rand_r(&zc_seed) % 3);
+            for (int i = 0; i < SEGS; i++) {
+                size_t max = i == 2 ? ZC_LANE_SEG_MAX : 6;
+                size_t n = same && j > 0 ? lm[0].nblocks[i] : (size_t)rand_r(&zc_seed) % (max + 1);
+
+                zc_fill(seg[j][i], 16 * n, rand_r(&zc_seed) % 4);
+                lm[j].seg[i] = n != 0 ? seg[j][i] : NULL;
+                lm[j].nblocks[i] = n;
+            }
+            memset(got[j], 0xa5, 16);
+            tag[j] = got[j];
+        }
+        zc_x86_poly1305_avx2_lanes((const unsigned char(*)[32])key, lm, cnt, tag);
+        for (size_t j = 0; j < cnt; j++) {
+            size_t len = 0;
+
+            for (int i = 0; i < SEGS; i++) {
+                if (lm[j].nblocks[i] != 0)
+                    memcpy(cat + len, lm[j].seg[i], 16 * lm[j].nblocks[i]);
+                len += 16 * lm[j].nblocks[i];
+            }
+            zc_reference(key[j], cat, len, want);
+            ck_assert_msg(memcmp(want, got[j], 16) == 0,
+                          "avx2 lanes: round %d, packet %zu of %zu, %zu blocks (ZC_SEED=%u)",
+                          round, j, cnt, len / 16, zc_seed0);
+            cases++;
+        }
+    }
+    printf("poly1305 lanes (avx2): %d packets, ZC_SEED=%u\n", cases, zc_seed0);
+    free(seg);
+    free(cat);
+}
+END_TEST
+#endif
+
 int main(void)
 {
     Suite *s = suite_create("zcrypto poly1305");
@@ -207,6 +278,9 @@ int main(void)
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, test_poly_edges);
     tcase_add_test(tc, test_poly_random);
+#ifdef ZC_HAVE_X86_AVX512
+    tcase_add_test(tc, test_poly_lanes);
+#endif
     suite_add_tcase(s, tc);
     return zc_util_run_suite(s);
 }

@@ -316,6 +316,17 @@ int zc_chachapoly_mode_oneshot(const zc_chachapoly_prims *p, const void *key,
  */
 #define ZC_CP_BATCH_BLOCKS 16
 
+/*
+ * A group's tags go through the backend's Poly1305 lanes when its shortest
+ * packet has at least this many 16-byte blocks of ciphertext. Shorter ones
+ * are cheaper one after another in the scalar code: 26-bit limbs need 25
+ * multiplies a block where the 64-bit code needs six, and the lanes' set-up
+ * is not paid back (avx2, Zen 3, 3.5, 16 packets: 0.85x the scalar tags at
+ * 64 B, 0.94-1.04x at 128 and 192 B, 1.43x at 256 B, where the scalar path
+ * has handed over to the vector code of one packet).
+ */
+#define ZC_CP_POLY_LANES_MIN_BLOCKS 16
+
 /* Poly1305 over AAD and ciphertext with the one-time key pk; m is scratch. */
 static void zc_cp_batch_tag(const zc_chachapoly_prims *p, const void *key, zc_cp_msg *m,
                             const unsigned char pk[32], const zc_batch_msg *b,
@@ -333,6 +344,40 @@ static void zc_cp_batch_tag(const zc_chachapoly_prims *p, const void *key, zc_cp
 }
 
 /*
+ * The group's tags through the backend's Poly1305 lanes. AAD and ciphertext
+ * are read in place; their partial last blocks, zero-padded, and the
+ * lengths block come from tails (three blocks a packet).
+ */
+static void zc_cp_batch_tags_lanes(const zc_chachapoly_prims *p, zc_batch_msg **g, size_t cnt,
+                                   const unsigned char (*pk)[32], int enc)
+{
+    unsigned char tails[ZC_CP_LANES_MAX][48];
+    zc_poly_lane_msg lm[ZC_CP_LANES_MAX];
+    unsigned char *tags[ZC_CP_LANES_MAX];
+
+    for (size_t j = 0; j < cnt; j++) {
+        const zc_batch_msg *b = g[j];
+        const unsigned char *ct = enc ? b->out : b->in;
+        size_t ra = b->aadlen % 16, rc = b->len % 16;
+        unsigned char *t = tails[j];
+
+        memset(t, 0, 32);
+        if (ra != 0) /* not even a zero offset on a NULL pointer (no AAD) */
+            memcpy(t, b->aad + b->aadlen - ra, ra);
+        if (rc != 0)
+            memcpy(t + 16, ct + b->len - rc, rc);
+        zc_put_le64(t + 32, b->aadlen);
+        zc_put_le64(t + 40, b->len);
+        lm[j] = (zc_poly_lane_msg){
+            .seg = { b->aad, t, ct, rc != 0 ? t + 16 : t + 32 },
+            .nblocks = { b->aadlen / 16, ra != 0, b->len / 16, rc != 0 ? 2 : 1 },
+        };
+        tags[j] = g[j]->tag;
+    }
+    p->poly_lanes(pk, lm, cnt, tags);
+}
+
+/*
  * Up to p->lanes packets at once, one per 32-bit lane: block 0 of every
  * lane keys its Poly1305, then block i of every lane encrypts that lane's
  * bytes 64 (i - 1) ..; a lane whose packet is done idles. Decrypt hashes
@@ -345,20 +390,27 @@ static void zc_cp_batch_group(const zc_chachapoly_prims *p, const zc_chachapoly_
     unsigned char ks[64 * ZC_CP_LANES_MAX] __attribute__((aligned(64)));
     unsigned char pk[ZC_CP_LANES_MAX][32];
     zc_cp_msg m;
-    size_t blocks = 0;
+    size_t blocks = 0, shortest = SIZE_MAX;
+    int lanes_tag;
 
     for (size_t j = 0; j < cnt; j++) {
         size_t nb = (g[j]->len + 63) / 64;
+
+        if (g[j]->len < shortest)
+            shortest = g[j]->len;
 
         for (int w = 0; w < 3; w++)
             nw[w][j] = zc_le32(g[j]->iv + 4 * w);
         if (nb > blocks)
             blocks = nb;
     }
+    lanes_tag = p->poly_lanes != NULL && shortest >= 16 * ZC_CP_POLY_LANES_MIN_BLOCKS;
     p->chacha20_lanes(k->k, ctr, (const uint32_t(*)[ZC_CP_LANES_MAX])nw, ks);
     for (size_t j = 0; j < cnt; j++)
         memcpy(pk[j], ks + 64 * j, 32);
-    if (!enc)
+    if (!enc && lanes_tag)
+        zc_cp_batch_tags_lanes(p, g, cnt, (const unsigned char(*)[32])pk, 0);
+    else if (!enc)
         for (size_t j = 0; j < cnt; j++)
             zc_cp_batch_tag(p, k, &m, pk[j], g[j], g[j]->in);
     for (size_t b = 1; b <= blocks; b++) {
@@ -373,7 +425,9 @@ static void zc_cp_batch_group(const zc_chachapoly_prims *p, const zc_chachapoly_
                           g[j]->len - off < 64 ? g[j]->len - off : 64);
         }
     }
-    if (enc)
+    if (enc && lanes_tag)
+        zc_cp_batch_tags_lanes(p, g, cnt, (const unsigned char(*)[32])pk, 1);
+    else if (enc)
         for (size_t j = 0; j < cnt; j++)
             zc_cp_batch_tag(p, k, &m, pk[j], g[j], g[j]->out);
     zc_wipe(ks, sizeof(ks));

@@ -54,6 +54,17 @@ int zc_gcm_mode_finish(const zc_gcm_prims *p, const void *key, void *msg,
 #define ZC_POLY_STATE_MAX 640
 #define ZC_CP_LANES_MAX 16
 
+/*
+ * One packet's Poly1305 input for poly_lanes: the blocks of seg[0], then
+ * seg[1] .. seg[3] (nblocks[i] 16-byte blocks each, 0 allowed). The AEAD
+ * gives AAD and ciphertext in place and their padded tails and the lengths
+ * block from scratch, so the lanes copy nothing.
+ */
+typedef struct zc_poly_lane_msg {
+    const unsigned char *seg[4];
+    size_t nblocks[4];
+} zc_poly_lane_msg;
+
 typedef struct zc_chachapoly_prims {
     /*
      * out = in ^ ChaCha20 keystream blocks counter, counter + 1, ... for
@@ -94,6 +105,13 @@ typedef struct zc_chachapoly_prims {
     void (*chacha20_lanes)(const uint32_t key[8], const uint32_t ctr[ZC_CP_LANES_MAX],
                            const uint32_t nonce[3][ZC_CP_LANES_MAX], unsigned char *ks);
     unsigned lanes;
+    /*
+     * Optional (NULL: Poly1305 one packet after another): the tags of cnt
+     * (up to ZC_CP_LANES_MAX) packets at once, packet j keyed by key[j],
+     * its blocks msg[j], its tag written to tag[j].
+     */
+    void (*poly_lanes)(const unsigned char (*key)[32], const zc_poly_lane_msg *msg,
+                       size_t cnt, unsigned char *const tag[]);
 } zc_chachapoly_prims;
 
 #define ZC_CP_KS_BLOCKS 16

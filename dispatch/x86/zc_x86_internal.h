@@ -46,6 +46,9 @@ void zc_x86_poly1305_finish(void *st, unsigned char tag[16]);
  */
 void zc_x86_poly1305_avx2_blocks(void *st, const unsigned char *in, size_t nblocks);
 void zc_x86_poly1305_avx2_finish(void *st, unsigned char tag[16]);
+/* zc_chachapoly_prims.poly_lanes on AVX2: eight packets at a time, one per 64-bit lane. */
+void zc_x86_poly1305_avx2_lanes(const unsigned char (*key)[32], const zc_poly_lane_msg *msg,
+                                size_t cnt, unsigned char *const tag[]);
 
 /*
  * What both vector Poly1305s share: runs of at least min_blocks (first_min

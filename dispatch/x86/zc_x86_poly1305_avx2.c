@@ -1,5 +1,6 @@
 /*
- * Poly1305 four blocks at a time on AVX2, for CPUs without IFMA: 26-bit
+ * Poly1305 four blocks at a time on AVX2, for CPUs without IFMA (and, at
+ * the end, eight packets side by side for pipeline bursts): 26-bit
  * limbs in 64-bit lanes, products by VPMULUDQ (32x32->64), the form
  * OpenSSL's AVX2 code uses. Same plan as the IFMA code: lane j takes block
  * j of each group of four, every group multiplies the lanes by r^4 (two
@@ -124,12 +125,10 @@ ZC_AVX2_INLINE void zc_v26_mul_add(__m256i h[5], const __m256i r[5], const __m25
     h[0] = d0, h[1] = d1, h[2] = d2, h[3] = d3, h[4] = d4;
 }
 
-/* Four message blocks (64 bytes) as limbs, block j in lane j. */
-ZC_AVX2_INLINE void zc_v26_load(__m256i m[5], const unsigned char *in)
+/* Four blocks as limbs, block j in lane j: a holds blocks 0 and 1, b blocks 2 and 3. */
+ZC_AVX2_INLINE void zc_v26_split(__m256i m[5], __m256i a, __m256i b)
 {
     const __m256i mask = _mm256_set1_epi64x((long long)ZC_M26);
-    __m256i a = _mm256_loadu_si256((const __m256i *)in);
-    __m256i b = _mm256_loadu_si256((const __m256i *)(in + 32));
     /* unpack gives blocks 0, 2, 1, 3; the permute puts them in order */
     __m256i t0 = _mm256_permute4x64_epi64(_mm256_unpacklo_epi64(a, b), 0xd8);
     __m256i t1 = _mm256_permute4x64_epi64(_mm256_unpackhi_epi64(a, b), 0xd8);
@@ -140,6 +139,13 @@ ZC_AVX2_INLINE void zc_v26_load(__m256i m[5], const unsigned char *in)
                             mask);
     m[3] = _mm256_and_si256(_mm256_srli_epi64(t1, 14), mask);
     m[4] = _mm256_or_si256(_mm256_srli_epi64(t1, 40), _mm256_set1_epi64x(1 << 24));
+}
+
+/* Four message blocks (64 bytes) as limbs, block j in lane j. */
+ZC_AVX2_INLINE void zc_v26_load(__m256i m[5], const unsigned char *in)
+{
+    zc_v26_split(m, _mm256_loadu_si256((const __m256i *)in),
+                 _mm256_loadu_si256((const __m256i *)(in + 32)));
 }
 
 /* Limb i of one power is p[i * stride]: r^8 (stride 1) or pow's lane 0, r^4 (stride 4). */
@@ -226,6 +232,149 @@ static ZC_AVX2 void zc_poly26_collapse(zc_poly64 *st)
     zc_wipe(lanes, sizeof(lanes));
 }
 
+/* ------------------------------------------- packets side by side */
+
+/*
+ * A burst of short packets gives the vectors nothing to do inside one
+ * packet (a 64-byte packet is six blocks), so here each 64-bit lane runs a
+ * packet of its own, h = h * r + m block by block with the lane's own r,
+ * eight packets as two sets of four lanes whose multiply chains overlap. A
+ * lane whose packet has ended keeps its h (blend), the rest go on.
+ */
+#define ZC_POLY_LANES 8
+
+/* Walks one packet's segments: the next block, or a zero block once past the end. */
+typedef struct zc_poly_cursor {
+    const zc_poly_lane_msg *msg;
+    const unsigned char *p;
+    size_t left;
+    unsigned seg;
+} zc_poly_cursor;
+
+static const unsigned char zc_poly_zero_block[16];
+
+static inline const unsigned char *zc_poly_cursor_next(zc_poly_cursor *c)
+{
+    const unsigned char *b;
+
+    while (c->left == 0) {
+        if (c->msg == NULL || c->seg == 4)
+            return zc_poly_zero_block;
+        c->p = c->msg->seg[c->seg];
+        c->left = c->msg->nblocks[c->seg++];
+    }
+    b = c->p;
+    c->p += 16, c->left--;
+    return b;
+}
+
+ZC_AVX2_INLINE __m256i zc_v26_pair(const unsigned char *lo, const unsigned char *hi)
+{
+    return _mm256_inserti128_si256(
+        _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)lo)),
+        _mm_loadu_si128((const __m128i *)hi), 1);
+}
+
+/* 26-bit limbs (a lane's, after mul_add) -> the scalar state's radix 2^64. */
+static void zc_poly26_to64(zc_poly64 *st, uint64_t t[5])
+{
+    uint64_t c;
+
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < 4; i++)
+            c = t[i] >> 26, t[i] &= ZC_M26, t[i + 1] += c;
+        if (pass == 0)
+            c = t[4] >> 26, t[4] &= ZC_M26, t[0] += c * 5;
+    }
+    st->h[0] = t[0] | (t[1] << 26) | (t[2] << 52);
+    st->h[1] = (t[2] >> 12) | (t[3] << 14) | (t[4] << 40);
+    st->h[2] = t[4] >> 24;
+}
+
+/* Up to ZC_POLY_LANES packets; lane j of set k is packet 4 k + j. */
+static ZC_AVX2 void zc_poly_lanes8(const unsigned char (*key)[32], const zc_poly_lane_msg *msg,
+                                   size_t cnt, unsigned char *const tag[])
+{
+    uint64_t rl[5][ZC_POLY_LANES] __attribute__((aligned(32))) = { { 0 } };
+    uint64_t hl[5][ZC_POLY_LANES] __attribute__((aligned(32)));
+    long long nb[ZC_POLY_LANES] __attribute__((aligned(32))) = { 0 };
+    zc_poly_cursor cur[ZC_POLY_LANES] = { { 0 } };
+    const __m256i zero = _mm256_setzero_si256();
+    const __m256i zeros[5] = { zero, zero, zero, zero, zero };
+    __m256i h[2][5], r[2][5], s[2][5], n[2];
+    zc_poly64 st;
+    size_t steps = 0;
+
+    for (size_t j = 0; j < cnt; j++) {
+        uint64_t t[5];
+
+        zc_poly1305_64_init(&st, key[j]);
+        zc_poly_to26(t, st.r[0], st.r[1], 0);
+        for (int i = 0; i < 5; i++)
+            rl[i][j] = t[i];
+        cur[j].msg = &msg[j];
+        for (int i = 0; i < 4; i++)
+            nb[j] += (long long)msg[j].nblocks[i];
+        if ((size_t)nb[j] > steps)
+            steps = (size_t)nb[j];
+        zc_wipe(t, sizeof(t));
+    }
+    for (int k = 0; k < 2; k++) {
+        for (int i = 0; i < 5; i++) {
+            r[k][i] = _mm256_load_si256((const __m256i *)&rl[i][4 * k]);
+            s[k][i] = zc_times5(r[k][i]);
+            h[k][i] = zero;
+        }
+        n[k] = _mm256_load_si256((const __m256i *)&nb[4 * k]);
+    }
+    for (size_t t = 0; t < steps; t++) {
+        const __m256i tv = _mm256_set1_epi64x((long long)t);
+
+        for (int k = 0; k < 2; k++) {
+            zc_poly_cursor *c = &cur[4 * k];
+            __m256i m[5], x[5];
+            const __m256i live = _mm256_cmpgt_epi64(n[k], tv);
+            const unsigned char *b0 = zc_poly_cursor_next(&c[0]);
+            const unsigned char *b1 = zc_poly_cursor_next(&c[1]);
+            const unsigned char *b2 = zc_poly_cursor_next(&c[2]);
+            const unsigned char *b3 = zc_poly_cursor_next(&c[3]);
+
+            zc_v26_split(m, zc_v26_pair(b0, b1), zc_v26_pair(b2, b3));
+            for (int i = 0; i < 5; i++)
+                x[i] = h[k][i];
+            zc_v26_mul_add(x, r[k], s[k], m);
+            for (int i = 0; i < 5; i++)
+                h[k][i] = _mm256_blendv_epi8(h[k][i], x[i], live);
+        }
+    }
+    /* h * r + m leaves every lane one factor of r short */
+    for (int k = 0; k < 2; k++) {
+        zc_v26_mul_add(h[k], r[k], s[k], zeros);
+        for (int i = 0; i < 5; i++)
+            _mm256_store_si256((__m256i *)&hl[i][4 * k], h[k][i]);
+    }
+    for (size_t j = 0; j < cnt; j++) {
+        uint64_t t[5];
+
+        for (int i = 0; i < 5; i++)
+            t[i] = hl[i][j];
+        zc_poly1305_64_init(&st, key[j]);
+        zc_poly26_to64(&st, t);
+        zc_poly1305_64_finish(&st, tag[j]); /* wipes st */
+        zc_wipe(t, sizeof(t));
+    }
+    zc_wipe(rl, sizeof(rl));
+    zc_wipe(hl, sizeof(hl));
+}
+
+void zc_x86_poly1305_avx2_lanes(const unsigned char (*key)[32], const zc_poly_lane_msg *msg,
+                                size_t cnt, unsigned char *const tag[])
+{
+    for (size_t j = 0; j < cnt; j += ZC_POLY_LANES)
+        zc_poly_lanes8(key + j, msg + j, cnt - j < ZC_POLY_LANES ? cnt - j : ZC_POLY_LANES,
+                       tag + j);
+}
+
 static const zc_poly_vec zc_poly_avx2 = {
     ZC_POLY_AVX2_MIN_BLOCKS, ZC_POLY_AVX2_FIRST_MIN_BLOCKS, 4, zc_poly1305_avx2, zc_poly26_collapse,
 };
@@ -246,4 +395,5 @@ const zc_chachapoly_prims zc_x86_chachapoly_avx2_prims = {
     8, /* eight blocks per vertical pass */
     0,
     zc_x86_chacha20_lanes8, 8, /* bursts: one packet per 32-bit lane */
+    zc_x86_poly1305_avx2_lanes, /* and their tags one per 64-bit lane */
 };
