@@ -35,8 +35,10 @@ static unsigned zc_cpu_x86_hidden(void)
     static const struct { const char *name; unsigned bits; } names[] = {
         { "avx512", ZC_CPU_AVX512 | ZC_CPU_IFMA },
         { "vaes", ZC_CPU_VAES },
-        { "avx2", ZC_CPU_AVX2 | ZC_CPU_AVX512 | ZC_CPU_VAES | ZC_CPU_IFMA },
-        { "avx", ZC_CPU_AVX | ZC_CPU_AVX2 | ZC_CPU_AVX512 | ZC_CPU_VAES | ZC_CPU_IFMA },
+        { "gfni", ZC_CPU_GFNI_SHA },
+        { "avx2", ZC_CPU_AVX2 | ZC_CPU_AVX512 | ZC_CPU_VAES | ZC_CPU_IFMA | ZC_CPU_GFNI_SHA },
+        { "avx", ZC_CPU_AVX | ZC_CPU_AVX2 | ZC_CPU_AVX512 | ZC_CPU_VAES | ZC_CPU_IFMA
+                     | ZC_CPU_GFNI_SHA },
         { "movbe", ZC_CPU_MOVBE },
         { "aesni", ~(unsigned)ZC_CPU_RDSEED }, /* every SIMD path */
         { "rdseed", ZC_CPU_RDSEED },
@@ -83,6 +85,9 @@ static void zc_cpu_detect(void)
     if ((f & ZC_CPU_AVX2) && __get_cpuid_count(7, 0, &a, &b, &c, &d)
         && (c & (1u << 9)) && (c & (1u << 10)))     /* VAES, VPCLMULQDQ */
         f |= ZC_CPU_VAES;
+    if ((f & ZC_CPU_AVX2) && __get_cpuid_count(7, 0, &a, &b, &c, &d)
+        && (c & (1u << 8)) && (b & (1u << 29)))     /* GFNI, SHA-NI */
+        f |= ZC_CPU_GFNI_SHA;
     if ((f & ZC_CPU_AVX512) && __builtin_cpu_supports("avx512ifma"))
         f |= ZC_CPU_IFMA;
     f &= ~zc_cpu_x86_hidden();

@@ -2,7 +2,7 @@
  * What this CPU offers zcrypto and OpenSSL's default provider alike, reduced
  * to the classes that decide which of the two is faster (dispatch/zc_serve.c).
  * On x86, ZC_X86CAP (a comma-separated list of features to hide: avx512,
- * vaes, avx2, avx, movbe, aesni, rdseed) makes the CPU look like an older one, for tests and
+ * vaes, gfni, avx2, avx, movbe, aesni, rdseed) makes the CPU look like an older one, for tests and
  * for measuring each class on one machine; it can only hide, never add.
  */
 #ifndef ZC_CPU_H
@@ -18,6 +18,9 @@ enum {
     ZC_CPU_MOVBE  = 1u << 6,    /* OpenSSL's AVX AES-GCM needs it */
     ZC_CPU_RDSEED = 1u << 7,    /* the RDSEED seed source (provider/zc_seed.c) */
     ZC_CPU_ARM_CE = 1u << 8,    /* ARMv8 AES + PMULL + ASIMD */
+    /* GFNI + SHA-NI: with VAES, what ipsec-mb 2's AVX2 manager needs to run
+     * its VAES code (IMB_CPUFLAGS_AVX2_T2); Zen 3 has VAES without GFNI. */
+    ZC_CPU_GFNI_SHA = 1u << 9,
 };
 
 typedef enum zc_cpu_class {
