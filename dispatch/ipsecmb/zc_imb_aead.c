@@ -71,17 +71,15 @@ _Static_assert(_Alignof(struct gcm_key_data) >= 64, "gcm_key_data must be 64-byt
  * ours runs 1.3x its AVX2 code at 1 KiB and 2-2.6x at 16 KiB, so ours from
  * ZC_IMB_OWN256_LONG_MIN (at 512 B at par, below that ipsec-mb: there is no
  * fused pass on AVX2). ipsec-mb 1.5+ has VAES on AVX2, measured with 2.0
- * at 1.06x ours at 16 KiB and more below: it keeps everything.
+ * at 1.06x ours at 16 KiB and more below: where its manager runs that code
+ * it keeps everything. It does not without GFNI (Zen 3): there ipsec-mb 2
+ * runs 128-bit AES-NI code, and ours takes over from 1 KiB as with 1.3.
  *
  * The others keep ipsec-mb, which beat a one-block AES-NI kernel there
  * (see zc_x86_gcm.c).
  */
 #define ZC_IMB_OWN512_LONG_MIN 6144
-#if IMB_VERSION_NUM < IMB_VERSION(1, 5, 0)
 #define ZC_IMB_OWN256_LONG_MIN 1024
-#else
-#define ZC_IMB_OWN256_LONG_MIN UINT32_MAX
-#endif
 
 static int32_t zc_imb_own_kernel(zc_imb_arch arch, uint32_t *short_lim, uint32_t *long_min)
 {
@@ -93,7 +91,8 @@ static int32_t zc_imb_own_kernel(zc_imb_arch arch, uint32_t *short_lim, uint32_t
     if (arch == ZC_IMB_AVX512 && vaes && zc_x86_gcm_kernel_available(ZC_X86_GCM_VAES512)) {
         id = ZC_X86_GCM_VAES512;
         *short_lim = ZC_X86_GCM_FUSED_MAX + 1, *long_min = ZC_IMB_OWN512_LONG_MIN;
-    } else if (arch == ZC_IMB_AVX2 && vaes && zc_x86_gcm_kernel_available(ZC_X86_GCM_VAES256)) {
+    } else if (arch == ZC_IMB_AVX2 && vaes && !zc_imb_arch_runs_vaes(arch)
+               && zc_x86_gcm_kernel_available(ZC_X86_GCM_VAES256)) {
         id = ZC_X86_GCM_VAES256;
         *short_lim = 0, *long_min = ZC_IMB_OWN256_LONG_MIN;
     }

@@ -25,6 +25,9 @@ int zc_imb_arch_available(zc_imb_arch arch);
 uint64_t zc_imb_features(void);
 /* ipsec-mb's name of the code type arch runs here ("AVX512_T2", ...). */
 const char *zc_imb_arch_type(zc_imb_arch arch);
+/* 1 if arch's manager runs ipsec-mb's VAES code on this CPU (2.x: its type
+ * 2 and up; 1.3: only the AVX-512 manager has any). */
+int zc_imb_arch_runs_vaes(zc_imb_arch arch);
 /* The calling thread's manager for arch, created on first use; NULL if it
  * cannot be created. Lock-free after the first call. */
 IMB_MGR *zc_imb_mgr_get(zc_imb_arch arch);

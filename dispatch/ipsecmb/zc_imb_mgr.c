@@ -117,6 +117,21 @@ const char *zc_imb_arch_type(zc_imb_arch arch)
 #endif
 }
 
+int zc_imb_arch_runs_vaes(zc_imb_arch arch)
+{
+#if HAVE_DECL_IMB_GET_ARCH_TYPE_STRING
+    /* AVX2 type 2 needs GFNI and SHA-NI besides VAES (IMB_CPUFLAGS_AVX2_T2):
+     * Zen 3 gets type 1, AES-NI on 128-bit vectors. SSE has no VAES type. */
+    IMB_MGR *m = arch == ZC_IMB_SSE ? NULL : zc_imb_mgr_get(arch);
+
+    return m != NULL && m->used_arch_type >= 2;
+#else
+    const uint64_t t2 = IMB_FEATURE_VAES | IMB_FEATURE_VPCLMULQDQ;
+
+    return arch == ZC_IMB_AVX512 && (zc_imb_features() & t2) == t2;
+#endif
+}
+
 static IMB_MGR *zc_imb_mgr_create(zc_imb_arch arch)
 {
     zc_imb_registry *reg = &zc_imb_reg[arch];
