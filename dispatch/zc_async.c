@@ -625,19 +625,15 @@ void zc_async_get_stats(const zc_async *as, zc_live_async *out)
     out->inline_nojob = atomic_load(&m->st.inline_nojob);
     out->inline_busy = atomic_load(&m->st.inline_busy);
     out->timeouts = atomic_load(&m->st.timeouts);
+#define ZC_ASYNC_FROM_ENGINE(name) out->name = es.name;
+#define ZC_ASYNC_RENAMED(name)
+    ZC_ENGINE_COUNTERS(ZC_ASYNC_FROM_ENGINE, ZC_ASYNC_RENAMED)
+#undef ZC_ASYNC_FROM_ENGINE
+#undef ZC_ASYNC_RENAMED
+    out->engine_completed = es.completed;
     out->cancels = es.cancelled + atomic_load(&m->st.cancels);
-    out->batches = es.batches;
     out->wakeups = atomic_load(&m->st.wakeups);
     out->helped = atomic_load(&m->st.helped);
-    out->engine_completed = es.completed;
-    out->breaker_trips = es.breaker_trips;
-    out->injected_stalls = es.injected_stalls;
-    out->injected_slow = es.injected_slow;
-    out->injected_fails = es.injected_fails;
-    out->injected_hangs = es.injected_hangs;
-    out->injected_deaths = es.injected_deaths;
-    out->workers_died = es.workers_died;
-    out->workers_hung = es.workers_hung;
     out->engine_restarts = atomic_load(&m->st.engine_restarts);
 }
 

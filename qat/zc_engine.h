@@ -95,14 +95,24 @@ typedef struct zc_engine_config {
 /* Batch sizes by log2 bucket: 1, 2, 3-4, 5-8, ..., 129 and more. */
 #define ZC_ENGINE_BATCH_BUCKETS 9
 
+/*
+ * The engine's counters, listed once: the stats struct, an engine's atomic
+ * copy and the scheduler's export (zc_live_async) are all built from this.
+ * X(name) keeps its name in zc_live_async; completed and cancelled are
+ * exported as engine_completed and (with the owner side's) cancels.
+ * workers_died, workers_hung: threads the watchdog replaced, found exited
+ * or stuck on one request past the hang limit (see zc_engine_cpu.c).
+ */
+#define ZC_ENGINE_COUNTERS(X, X_RENAMED)                                                 \
+    X_RENAMED(completed) X_RENAMED(cancelled) X(batches) X(breaker_trips)               \
+    X(workers_died) X(workers_hung) X(injected_stalls) X(injected_slow)                 \
+    X(injected_fails) X(injected_hangs) X(injected_deaths)
+
 typedef struct zc_engine_stats {
-    unsigned long long completed, batches, cancelled, breaker_trips;
+#define ZC_ENGINE_STATS_MEMBER(name) unsigned long long name;
+    ZC_ENGINE_COUNTERS(ZC_ENGINE_STATS_MEMBER, ZC_ENGINE_STATS_MEMBER)
+#undef ZC_ENGINE_STATS_MEMBER
     unsigned long long batch_size[ZC_ENGINE_BATCH_BUCKETS];
-    /* Worker threads the watchdog replaced: found exited, or stuck on one
-     * request past the hang limit (see zc_engine_cpu.c). */
-    unsigned long long workers_died, workers_hung;
-    unsigned long long injected_stalls, injected_slow, injected_fails, injected_hangs,
-        injected_deaths;
 } zc_engine_stats;
 
 typedef struct zc_engine zc_engine;

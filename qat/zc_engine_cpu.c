@@ -87,11 +87,10 @@ struct zc_engine {
     _Atomic unsigned long long fault_requests, fault_submits, fault_stall_period,
         fault_hangs, fault_deaths;
     struct {
-        _Atomic unsigned long long completed, batches, cancelled, breaker_trips;
+#define ZC_ENGINE_ATOMIC_MEMBER(name) _Atomic unsigned long long name;
+        ZC_ENGINE_COUNTERS(ZC_ENGINE_ATOMIC_MEMBER, ZC_ENGINE_ATOMIC_MEMBER)
+#undef ZC_ENGINE_ATOMIC_MEMBER
         _Atomic unsigned long long batch_size[ZC_ENGINE_BATCH_BUCKETS];
-        _Atomic unsigned long long workers_died, workers_hung;
-        _Atomic unsigned long long injected_stalls, injected_slow, injected_fails,
-            injected_hangs, injected_deaths;
     } st;
 };
 
@@ -663,19 +662,11 @@ static void zc_engine_cpu_cancel_owner(zc_engine *e, const void *owner)
 
 static void zc_engine_cpu_get_stats(zc_engine *e, zc_engine_stats *out)
 {
-    out->completed = atomic_load(&e->st.completed);
-    out->batches = atomic_load(&e->st.batches);
-    out->cancelled = atomic_load(&e->st.cancelled);
-    out->breaker_trips = atomic_load(&e->st.breaker_trips);
+#define ZC_ENGINE_LOAD(name) out->name = atomic_load(&e->st.name);
+    ZC_ENGINE_COUNTERS(ZC_ENGINE_LOAD, ZC_ENGINE_LOAD)
+#undef ZC_ENGINE_LOAD
     for (int b = 0; b < ZC_ENGINE_BATCH_BUCKETS; b++)
         out->batch_size[b] = atomic_load(&e->st.batch_size[b]);
-    out->injected_stalls = atomic_load(&e->st.injected_stalls);
-    out->injected_slow = atomic_load(&e->st.injected_slow);
-    out->injected_fails = atomic_load(&e->st.injected_fails);
-    out->injected_hangs = atomic_load(&e->st.injected_hangs);
-    out->injected_deaths = atomic_load(&e->st.injected_deaths);
-    out->workers_died = atomic_load(&e->st.workers_died);
-    out->workers_hung = atomic_load(&e->st.workers_hung);
 }
 
 static void zc_engine_cpu_stall(zc_engine *e, int stalled)
