@@ -226,6 +226,11 @@ void zb_env_print(FILE *f, const zb_env *env, const char *prefix)
     fprintf(f, "%sdefault:  %s\n", prefix, env->def);
 }
 
+int zb_stats_json(const OSSL_PROVIDER *zc, char *buf, size_t bufsize)
+{
+    return zb_prov_string(zc, "zcrypto-stats", buf, bufsize);
+}
+
 int zb_stats_read(const OSSL_PROVIDER *zc, zb_alg_stats *st, size_t nalgs,
                   const char *backend)
 {

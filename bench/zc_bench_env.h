@@ -50,6 +50,8 @@ typedef struct zb_alg_stats {
 } zb_alg_stats;
 
 /* Sums zcrypto's "zcrypto-stats" JSON per algorithm (st[i].alg), all backends. */
+/* zcrypto's stats JSON as it is ("zcrypto-stats"). */
+int zb_stats_json(const OSSL_PROVIDER *zc, char *buf, size_t bufsize);
 int zb_stats_read(const OSSL_PROVIDER *zc, zb_alg_stats *st, size_t nalgs,
                   const char *backend);
 

@@ -295,8 +295,11 @@ static int zc_pipe_data_check(zc_aead_ctx *ctx, unsigned char **out, const size_
 }
 
 /*
- * The whole batch through the backend's multi-lane path (msg_batch), when
- * it has one and no packet is long enough to be worth offloading.
+ * The whole batch at once: inside an ASYNC job with the burst's bytes at
+ * async_min_bytes or more, offloaded as one request (one pause per burst,
+ * on any backend); otherwise inline through the backend's multi-lane path
+ * (msg_batch) where it has one. Neither: *ran = 0, the caller runs the
+ * pipes one by one.
  */
 static int zc_pipe_run_batch(zc_aead_ctx *ctx, unsigned char **out, const unsigned char **in,
                              const size_t *inl, int *ran)
@@ -305,16 +308,16 @@ static int zc_pipe_run_batch(zc_aead_ctx *ctx, unsigned char **out, const unsign
     static const unsigned char none[1];
     static unsigned char sink[1];
     zc_pipe *p = ctx->pipe;
-    size_t longest = 0;
+    size_t total = 0;
+    int lanes = ctx->ops->msg_batch != NULL && ctx->provctx->batch_ok[ctx->kind->alg];
+    int offload, ok;
 
-    *ran = 0;
     for (size_t i = 0; out != NULL && i < p->n; i++)
-        if (inl[i] > longest)
-            longest = inl[i];
-    if (ctx->ops->msg_batch == NULL || !ctx->provctx->batch_ok[ctx->kind->alg]
-        || zc_async_would_offload(ctx->provctx->async, longest, ctx->urgent))
+        total += inl[i];
+    offload = zc_async_would_offload(ctx->provctx->async, total, ctx->urgent);
+    *ran = lanes || offload;
+    if (!*ran)
         return 1;
-    *ran = 1;
     for (size_t i = 0; i < p->n; i++) {
         zc_batch_msg *m = &p->msgs[i];
         size_t len = out == NULL ? 0 : inl[i];
@@ -325,7 +328,12 @@ static int zc_pipe_run_batch(zc_aead_ctx *ctx, unsigned char **out, const unsign
         m->aad = p->aad_len[i] ? p->aad + p->aad_off[i] : none, m->aadlen = p->aad_len[i];
         m->in = len ? in[i] : none, m->out = len ? out[i] : sink, m->len = len;
     }
-    if (!ctx->ops->msg_batch(ctx->key_state, p->msgs, p->n, ctx->enc)) {
+    if (offload)
+        ok = zc_async_msg_batch(ctx->provctx->async, &ctx->in_flight, ctx->ops, ctx->key_state,
+                                p->msgs, p->n, ctx->enc, lanes, ctx->urgent);
+    else
+        ok = ctx->ops->msg_batch(ctx->key_state, p->msgs, p->n, ctx->enc);
+    if (!ok) {
         zc_stats_count_error(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg);
         ZC_PIPE_RAISE(ctx, ZC_R_BACKEND_FAILURE, "batch of %zu on backend %s", p->n,
                       ctx->backend->name);

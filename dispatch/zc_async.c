@@ -66,7 +66,7 @@ struct zc_async {
     int stalled;
     struct zc_async *next;          /* the live list wait-ctx cleanup walks */
     struct {
-        _Atomic unsigned long long offloaded, inline_small, inline_urgent,
+        _Atomic unsigned long long offloaded, offloaded_batches, inline_small, inline_urgent,
             inline_nojob, inline_busy, timeouts, cancels, wakeups, helped,
             queue_depth_max, retries, retry_giveups, engine_restarts;
     } st;
@@ -405,10 +405,26 @@ static int zc_async_engine_has_enough(const zc_async *as, zc_engine *e, zc_async
     return slot->on_caller;
 }
 
-static int zc_async_inline(const zc_aead_ops *ops, const void *key_state, void *msg_state,
-                           unsigned char *out, const unsigned char *in, size_t len, int enc)
+/* What one request does: a message's update, or a whole batch of messages
+ * (msgs != NULL; len is then their bytes in all). */
+typedef struct zc_async_work {
+    const zc_aead_ops *ops;
+    const void *key_state;
+    void *msg_state;
+    unsigned char *out;
+    const unsigned char *in;
+    size_t len;
+    int enc;
+    zc_batch_msg *msgs;
+    size_t nmsgs;
+    int lanes;                  /* msgs may go through ops->msg_batch */
+} zc_async_work;
+
+static int zc_async_inline(const zc_async_work *w)
 {
-    return ops->msg_update(key_state, msg_state, out, in, len, enc);
+    if (w->msgs != NULL)
+        return zc_aead_batch_any(w->ops, w->key_state, w->msgs, w->nmsgs, w->enc, w->lanes);
+    return w->ops->msg_update(w->key_state, w->msg_state, w->out, w->in, w->len, w->enc);
 }
 
 /*
@@ -462,12 +478,10 @@ static int zc_async_submit(zc_async *as, zc_engine *e, zc_request *r)
     }
 }
 
-int zc_async_msg_update(zc_async *as, zc_async_slot *slot,
-                        const zc_aead_ops *ops, const void *key_state,
-                        void *msg_state, unsigned char *out,
-                        const unsigned char *in, size_t len, int enc,
+static int zc_async_run(zc_async *as, zc_async_slot *slot, const zc_async_work *wk,
                         int urgent)
 {
+    const size_t len = wk->len;
     ASYNC_JOB *job;
     ASYNC_WAIT_CTX *wctx;
     ASYNC_callback_fn cb = NULL;
@@ -479,18 +493,18 @@ int zc_async_msg_update(zc_async *as, zc_async_slot *slot,
     int result, counted;
 
     if (as == NULL || !as->cfg.enabled)
-        return zc_async_inline(ops, key_state, msg_state, out, in, len, enc);
+        return zc_async_inline(wk);
     if (urgent) {
         zc_async_count_inline(&as->st.inline_urgent);
-        return zc_async_inline(ops, key_state, msg_state, out, in, len, enc);
+        return zc_async_inline(wk);
     }
     if (len < as->cfg.min_bytes) {
         zc_async_count_inline(&as->st.inline_small);
-        return zc_async_inline(ops, key_state, msg_state, out, in, len, enc);
+        return zc_async_inline(wk);
     }
     if ((job = ASYNC_get_current_job()) == NULL || (wctx = ASYNC_get_wait_ctx(job)) == NULL) {
         zc_async_count_inline(&as->st.inline_nojob);
-        return zc_async_inline(ops, key_state, msg_state, out, in, len, enc);
+        return zc_async_inline(wk);
     }
     if (!ASYNC_WAIT_CTX_get_callback(wctx, &cb, &cb_arg))
         cb = NULL;
@@ -499,16 +513,19 @@ int zc_async_msg_update(zc_async *as, zc_async_slot *slot,
         || (cb == NULL && ((w = zc_waiter_get()) == NULL || !zc_async_waitctx_arm(wctx, w)))
         || (r = as->eops->request_get(e)) == NULL) {
         atomic_fetch_add_explicit(&as->st.inline_busy, 1, memory_order_relaxed);
-        return zc_async_inline(ops, key_state, msg_state, out, in, len, enc);
+        return zc_async_inline(wk);
     }
     gen = zc_request_gen(r);
-    r->ops = ops;
-    r->key_state = key_state;
-    r->msg_state = msg_state;
-    r->out = out;
-    r->in = in;
-    r->len = len;
-    r->enc = enc;
+    r->ops = wk->ops;
+    r->key_state = wk->key_state;
+    r->msg_state = wk->msg_state;
+    r->out = wk->out;
+    r->in = wk->in;
+    r->len = wk->len;
+    r->enc = wk->enc;
+    r->msgs = wk->msgs;
+    r->nmsgs = wk->nmsgs;
+    r->lanes = wk->lanes;
     r->waiter = cb == NULL ? w : NULL;
     r->callback = cb;
     r->callback_arg = cb_arg;
@@ -516,9 +533,11 @@ int zc_async_msg_update(zc_async *as, zc_async_slot *slot,
     if (!zc_async_submit(as, e, r)) {
         zc_request_abort(r);
         atomic_fetch_add_explicit(&as->st.inline_busy, 1, memory_order_relaxed);
-        return zc_async_inline(ops, key_state, msg_state, out, in, len, enc);
+        return zc_async_inline(wk);
     }
     atomic_fetch_add_explicit(&as->st.offloaded, 1, memory_order_relaxed);
+    if (wk->msgs != NULL)
+        atomic_fetch_add_explicit(&as->st.offloaded_batches, 1, memory_order_relaxed);
     {
         unsigned long long d = as->eops->depth(e),
                            max = atomic_load_explicit(&as->st.queue_depth_max,
@@ -549,7 +568,7 @@ int zc_async_msg_update(zc_async *as, zc_async_slot *slot,
         }
         if (st == ZC_REQ_EXPIRED) {
             atomic_fetch_add_explicit(&as->st.timeouts, 1, memory_order_relaxed);
-            result = zc_async_inline(ops, key_state, msg_state, out, in, len, enc);
+            result = zc_async_inline(wk);
             counted = 1;
             break;
         }
@@ -568,7 +587,7 @@ int zc_async_msg_update(zc_async *as, zc_async_slot *slot,
         if (!ASYNC_pause_job()) {
             /* Cannot pause (should not happen in a job): wait it out here. */
             if (zc_request_cancel(r, gen) == ZC_REQ_CANCELLED) {
-                result = zc_async_inline(ops, key_state, msg_state, out, in, len, enc);
+                result = zc_async_inline(wk);
                 counted = 0;
                 break;
             }
@@ -590,6 +609,28 @@ int zc_async_msg_update(zc_async *as, zc_async_slot *slot,
     slot->req = NULL;
     zc_request_unref(r);
     return result;
+}
+
+int zc_async_msg_update(zc_async *as, zc_async_slot *slot,
+                        const zc_aead_ops *ops, const void *key_state,
+                        void *msg_state, unsigned char *out,
+                        const unsigned char *in, size_t len, int enc,
+                        int urgent)
+{
+    const zc_async_work w = { ops, key_state, msg_state, out, in, len, enc, NULL, 0, 0 };
+
+    return zc_async_run(as, slot, &w, urgent);
+}
+
+int zc_async_msg_batch(zc_async *as, zc_async_slot *slot, const zc_aead_ops *ops,
+                       const void *key_state, zc_batch_msg *msgs, size_t n, int enc,
+                       int lanes, int urgent)
+{
+    zc_async_work w = { ops, key_state, NULL, NULL, NULL, 0, enc, msgs, n, lanes };
+
+    for (size_t i = 0; i < n; i++)
+        w.len += msgs[i].len;
+    return zc_async_run(as, slot, &w, urgent);
 }
 
 void zc_async_cancel(zc_async *as, zc_async_slot *slot)
@@ -620,6 +661,7 @@ void zc_async_get_stats(const zc_async *as, zc_live_async *out)
     out->retries = atomic_load(&m->st.retries);
     out->retry_giveups = atomic_load(&m->st.retry_giveups);
     out->offloaded = atomic_load(&m->st.offloaded);
+    out->offloaded_batches = atomic_load(&m->st.offloaded_batches);
     out->inline_small = atomic_load(&m->st.inline_small);
     out->inline_urgent = atomic_load(&m->st.inline_urgent);
     out->inline_nojob = atomic_load(&m->st.inline_nojob);

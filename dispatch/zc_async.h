@@ -60,6 +60,15 @@ int zc_async_msg_update(zc_async *as, zc_async_slot *slot,
                         const unsigned char *in, size_t len, int enc,
                         int urgent);
 
+/*
+ * The same for n whole messages (zc_aead_batch_any: through msg_batch if
+ * lanes, else one after another), offloaded as one request when their
+ * bytes together reach min_bytes: one pause for a burst, not one per
+ * message.
+ */
+int zc_async_msg_batch(zc_async *as, zc_async_slot *slot, const zc_aead_ops *ops,
+                       const void *key_state, zc_batch_msg *msgs, size_t n, int enc,
+                       int lanes, int urgent);
 /* From freectx: guarantees no engine thread touches the ctx's buffers after
  * it returns. A no-op when nothing is in flight. */
 void zc_async_cancel(zc_async *as, zc_async_slot *slot);

@@ -80,6 +80,36 @@ typedef struct zc_aead_ops {
     int (*msg_batch)(const void *key_state, zc_batch_msg *msgs, size_t n, int enc);
 } zc_aead_ops;
 
+/*
+ * n whole messages on any backend: msg_batch where it has one and lanes
+ * (its load-time self-test passed), else one after another (one-shot where the backend takes it, else start, update,
+ * finish on scratch state, which finish wipes). For work handed over as a
+ * batch (an offloaded pipeline burst), whatever the backend.
+ */
+static inline int zc_aead_batch_any(const zc_aead_ops *ops, const void *key_state,
+                                    zc_batch_msg *m, size_t n, int enc, int lanes)
+{
+    if (lanes && ops->msg_batch != NULL)
+        return ops->msg_batch(key_state, m, n, enc);
+    for (size_t i = 0; i < n; i++) {
+        int r = ops->msg_oneshot == NULL ? -1
+                : ops->msg_oneshot(key_state, m[i].iv, m[i].ivlen, m[i].aad, m[i].aadlen,
+                                   m[i].out, m[i].in, m[i].len, m[i].tag, enc);
+
+        if (r < 0) {
+            unsigned char st[ZC_MSG_STATE_MAX] __attribute__((aligned(64)));
+
+            r = ops->msg_start(key_state, st, m[i].iv, m[i].ivlen, m[i].aad, m[i].aadlen,
+                               m[i].len)
+                && ops->msg_update(key_state, st, m[i].out, m[i].in, m[i].len, enc)
+                && ops->msg_finish(key_state, st, m[i].tag, enc);
+        }
+        if (r != 1)
+            return 0;
+    }
+    return 1;
+}
+
 typedef struct zc_backend {
     zc_backend_id id;
     const char *name;        /* config value: "avx512", "portable", ... */

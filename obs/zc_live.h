@@ -18,7 +18,7 @@
 #include "zc_ids.h"
 
 #define ZC_LIVE_MAGIC "ZCLIVE\r\n"
-#define ZC_LIVE_VERSION 2u
+#define ZC_LIVE_VERSION 3u
 #define ZC_LIVE_PREFIX "zcrypto."          /* file name: zcrypto.<pid>.<instance> */
 #define ZC_LIVE_DEFAULT_DIR "/dev/shm"
 #define ZC_LIVE_SHARDS 16u                  /* the last is shared by extra threads */
@@ -53,7 +53,7 @@ typedef struct zc_live_shard {
  * injected_*: the soak's fault hooks (ZC_TEST_ASYNC_FAULTS).
  */
 #define ZC_LIVE_ASYNC_FIELDS(X)                                                          \
-    X(offloaded) X(inline_small) X(inline_urgent) X(inline_nojob) X(inline_busy)        \
+    X(offloaded) X(offloaded_batches) X(inline_small) X(inline_urgent) X(inline_nojob) X(inline_busy)        \
     X(timeouts) X(cancels) X(batches) X(wakeups) X(helped) X(engine_completed)          \
     X(breaker_trips) X(breaker_open) X(queue_depth) X(queue_depth_max) X(retries)       \
     X(retry_giveups) X(workers_died) X(workers_hung) X(engine_restarts)                 \

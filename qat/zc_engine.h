@@ -39,14 +39,17 @@ enum {
 typedef struct zc_request {
     _Atomic uint32_t word;
     _Atomic int refs;
-    int result;                 /* msg_update's return, valid once DONE */
+    int result;                 /* msg_update's (msg_batch's) return, valid once DONE */
     int enc;
     const zc_aead_ops *ops;
     const void *key_state;
     void *msg_state;
     unsigned char *out;
     const unsigned char *in;
-    size_t len;
+    size_t len;                 /* a batch: its messages' bytes in all */
+    zc_batch_msg *msgs;         /* non-NULL: nmsgs whole messages (zc_aead_batch_any) */
+    size_t nmsgs;
+    int lanes;                  /* msgs may go through ops->msg_batch */
     _Atomic uint64_t deadline_ns;   /* read by the watchdog without a lock */
     void *waiter;               /* coalesced wake-up target, or NULL */
     int (*callback)(void *);    /* per-request wake-up (ASYNC callback mode) */

@@ -258,8 +258,11 @@ static unsigned zc_engine_run_batch(zc_engine *e, unsigned max, zc_worker_self *
         zc_engine_fault_sleep(&e->fault_requests, e->cfg.faults.slow_every,
                               e->cfg.faults.slow_us, &e->st.injected_slow);
         if (zc_request_start(r)) {
-            r->result = r->ops->msg_update(r->key_state, r->msg_state, r->out, r->in,
-                                           r->len, r->enc);
+            r->result = r->msgs != NULL
+                            ? zc_aead_batch_any(r->ops, r->key_state, r->msgs, r->nmsgs,
+                                                r->enc, r->lanes)
+                            : r->ops->msg_update(r->key_state, r->msg_state, r->out, r->in,
+                                                 r->len, r->enc);
             zc_request_finish(e, r);
             batch[n++] = r;
         } else {

@@ -35,6 +35,9 @@ static void zc_request_recycle(zc_request *r)
     r->in = NULL;
     r->key_state = NULL;
     r->msg_state = NULL;
+    r->msgs = NULL;
+    r->nmsgs = 0;
+    r->lanes = 0;
     atomic_store_explicit(&r->owner, NULL, memory_order_relaxed);
     atomic_store_explicit(&r->word, ZC_REQ_WORD(ZC_REQ_GEN(w) + 1, ZC_REQ_FREE),
                           memory_order_release);

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <time.h>
 #include <check.h>
+#include <poll.h>
+#include <openssl/async.h>
 #include <openssl/core_dispatch.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
@@ -208,9 +210,9 @@ static const char *zc_last_error_data(void)
     return data;
 }
 
-static void zc_pipe_diff_run(const char *backend, int batches, size_t maxlen)
+/* The differential batches on lc (zcrypto on backend): see the test below. */
+static void zc_pipe_diff_lc(OSSL_LIB_CTX *lc, const char *backend, int batches, size_t maxlen)
 {
-    OSSL_LIB_CTX *lc = zc_util_libctx(backend, NULL);
     uint64_t rs = zc_seed ^ (uint64_t)backend[0] << 56 ^ (uint64_t)backend[1] << 48;
     EVP_CIPHER *zc[4], *df[4];
     static zc_batch b;
@@ -310,8 +312,71 @@ static void zc_pipe_diff_run(const char *backend, int batches, size_t maxlen)
         EVP_CIPHER_free(zc[a]);
         EVP_CIPHER_free(df[a]);
     }
+}
+
+static void zc_pipe_diff_run(const char *backend, int batches, size_t maxlen)
+{
+    OSSL_LIB_CTX *lc = zc_util_libctx(backend, NULL);
+
+    zc_pipe_diff_lc(lc, backend, batches, maxlen);
     OSSL_LIB_CTX_free(lc);
 }
+
+/*
+ * The same batches inside an ASYNC job, offloading from 1 KiB: a burst of
+ * that many bytes goes to the engine as one request (zc_async_msg_batch)
+ * and the job pauses until it is done. Results, tags, and the failed pipe's
+ * wipe must be exactly those of the inline path.
+ */
+typedef struct zc_pipe_job_arg {
+    OSSL_LIB_CTX *lc;
+    const char *backend;
+    int batches;
+} zc_pipe_job_arg;
+
+static int zc_pipe_job(void *arg)
+{
+    const zc_pipe_job_arg *a = *(zc_pipe_job_arg *const *)arg;
+
+    zc_pipe_diff_lc(a->lc, a->backend, a->batches, 20000);
+    return 1;
+}
+
+START_TEST(test_pipeline_async)
+{
+    zc_pipe_job_arg a = { zc_util_libctx(zc_backends[_i], "async_min_bytes = 1024\n"),
+                          zc_backends[_i], strcmp(zc_backends[_i], "portable") == 0 ? 20 : 60 };
+    zc_pipe_job_arg *ap = &a;
+    ASYNC_WAIT_CTX *wctx = ASYNC_WAIT_CTX_new();
+    ASYNC_JOB *job = NULL;
+    int ret = 0, rc, pauses = 0;
+
+    ck_assert(a.lc != NULL && wctx != NULL);
+    while ((rc = ASYNC_start_job(&job, wctx, &ret, zc_pipe_job, &ap, sizeof(ap)))
+           == ASYNC_PAUSE) {
+        OSSL_ASYNC_FD fds[4];
+        size_t nfds = 0;
+        struct pollfd pfd[4];
+
+        pauses++;
+        if (ASYNC_WAIT_CTX_get_all_fds(wctx, NULL, &nfds) && nfds > 0 && nfds <= 4
+            && ASYNC_WAIT_CTX_get_all_fds(wctx, fds, &nfds)) {
+            for (size_t i = 0; i < nfds; i++)
+                pfd[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
+            poll(pfd, nfds, 100);
+        }
+    }
+    ck_assert_msg(rc == ASYNC_FINISH && ret == 1, "job ended with %d (ret %d)", rc, ret);
+    ck_assert_msg(zc_util_async_stat(a.lc, "offloaded_batches") > 0 && pauses > 0,
+                  "%s: no burst was offloaded as one request (%d pauses)", zc_backends[_i],
+                  pauses);
+    printf("pipeline async (%s): %llu requests offloaded, %llu of them bursts, %d pauses\n",
+           zc_backends[_i], (unsigned long long)zc_util_async_stat(a.lc, "offloaded"),
+           (unsigned long long)zc_util_async_stat(a.lc, "offloaded_batches"), pauses);
+    ASYNC_WAIT_CTX_free(wctx);
+    OSSL_LIB_CTX_free(a.lc);
+}
+END_TEST
 
 START_TEST(test_pipeline_differential)
 {
@@ -589,6 +654,7 @@ int main(void)
     tcase_add_loop_test(tc, test_pipeline_batch_selftest, 0, (int)zc_nbackends);
 #ifdef ZC_HAVE_PIPELINE
     tcase_add_loop_test(tc, test_pipeline_differential, 0, (int)zc_nbackends);
+    tcase_add_loop_test(tc, test_pipeline_async, 0, (int)zc_nbackends);
     tcase_add_loop_test(tc, test_pipeline_bad_input, 0, (int)zc_nbackends);
     tcase_add_loop_test(tc, test_pipeline_64, 0, (int)zc_nbackends);
     tcase_add_loop_test(tc, test_pipeline_copy, 0, (int)zc_nbackends);

@@ -223,6 +223,9 @@ void zc_stat_prometheus(FILE *f, const zc_stat_set *s)
     zc_prom_latency(f, s);
     zc_prom_async(f, s, "zcrypto_async_offloaded_total", "counter",
                   "Updates handed to the offload engine.", ZC_AS(offloaded), NULL);
+    zc_prom_async(f, s, "zcrypto_async_offloaded_batches_total", "counter",
+                  "Of those, pipeline bursts handed over as one request.",
+                  ZC_AS(offloaded_batches), NULL);
     zc_prom_async(f, s, "zcrypto_async_inline_total", "counter",
                   "Updates run inline, by reason.", ZC_AS(inline_small), "small");
     zc_prom_async(f, s, "zcrypto_async_inline_total", NULL, NULL, ZC_AS(inline_urgent), "urgent");
