@@ -269,13 +269,6 @@ static size_t zc_kat_batch_len(int shape, size_t i)
     return shape == 0 ? (i * 397 + i * i * 13) % ZC_KAT_BATCH_LEN : 256 + (i * 181) % 769;
 }
 
-static int zc_kat_batch_shape(const zc_aead_ops *ops, zc_alg alg, int shape);
-
-int zc_kat_batch(const zc_aead_ops *ops, zc_alg alg)
-{
-    return zc_kat_batch_shape(ops, alg, 0) && zc_kat_batch_shape(ops, alg, 1);
-}
-
 static int zc_kat_batch_shape(const zc_aead_ops *ops, zc_alg alg, int shape)
 {
     const zc_aead_ops *ref = zc_backend_portable.aead[alg];
@@ -321,4 +314,9 @@ static int zc_kat_batch_shape(const zc_aead_ops *ops, zc_alg alg, int shape)
     OPENSSL_cleanse(key_state, sizeof(key_state));
     OPENSSL_cleanse(msg_state, sizeof(msg_state));
     return ok;
+}
+
+int zc_kat_batch(const zc_aead_ops *ops, zc_alg alg)
+{
+    return zc_kat_batch_shape(ops, alg, 0) && zc_kat_batch_shape(ops, alg, 1);
 }

@@ -377,6 +377,19 @@ static void zc_cp_batch_tags_lanes(const zc_chachapoly_prims *p, zc_batch_msg **
     p->poly_lanes(pk, lm, cnt, tags);
 }
 
+/* The group's tags over its ciphertext (out after encrypt, in before decrypt). */
+static void zc_cp_batch_tags(const zc_chachapoly_prims *p, const void *key, zc_cp_msg *m,
+                             zc_batch_msg **g, size_t cnt, unsigned char (*pk)[32], int enc,
+                             int lanes)
+{
+    if (lanes) {
+        zc_cp_batch_tags_lanes(p, g, cnt, (const unsigned char(*)[32])pk, enc);
+        return;
+    }
+    for (size_t j = 0; j < cnt; j++)
+        zc_cp_batch_tag(p, key, m, pk[j], g[j], enc ? g[j]->out : g[j]->in);
+}
+
 /*
  * Up to p->lanes packets at once, one per 32-bit lane: block 0 of every
  * lane keys its Poly1305, then block i of every lane encrypts that lane's
@@ -408,11 +421,8 @@ static void zc_cp_batch_group(const zc_chachapoly_prims *p, const zc_chachapoly_
     p->chacha20_lanes(k->k, ctr, (const uint32_t(*)[ZC_CP_LANES_MAX])nw, ks);
     for (size_t j = 0; j < cnt; j++)
         memcpy(pk[j], ks + 64 * j, 32);
-    if (!enc && lanes_tag)
-        zc_cp_batch_tags_lanes(p, g, cnt, (const unsigned char(*)[32])pk, 0);
-    else if (!enc)
-        for (size_t j = 0; j < cnt; j++)
-            zc_cp_batch_tag(p, k, &m, pk[j], g[j], g[j]->in);
+    if (!enc)
+        zc_cp_batch_tags(p, k, &m, g, cnt, pk, 0, lanes_tag);
     for (size_t b = 1; b <= blocks; b++) {
         for (size_t j = 0; j < p->lanes; j++)
             ctr[j] = (uint32_t)b;
@@ -425,11 +435,8 @@ static void zc_cp_batch_group(const zc_chachapoly_prims *p, const zc_chachapoly_
                           g[j]->len - off < 64 ? g[j]->len - off : 64);
         }
     }
-    if (enc && lanes_tag)
-        zc_cp_batch_tags_lanes(p, g, cnt, (const unsigned char(*)[32])pk, 1);
-    else if (enc)
-        for (size_t j = 0; j < cnt; j++)
-            zc_cp_batch_tag(p, k, &m, pk[j], g[j], g[j]->out);
+    if (enc)
+        zc_cp_batch_tags(p, k, &m, g, cnt, pk, 1, lanes_tag);
     zc_wipe(ks, sizeof(ks));
     zc_wipe(pk, sizeof(pk));
 }

@@ -199,13 +199,30 @@ static ZC_AVX2 void zc_poly1305_avx2(zc_poly64 *st, const unsigned char *in, siz
     st->vec_active = 1;
 }
 
+/* 26-bit limbs below 2^29 (one lane after mul_add, or four lanes summed):
+ * carry twice round, then the scalar state's radix 2^64. */
+static void zc_poly26_to64(zc_poly64 *st, uint64_t t[5])
+{
+    uint64_t c;
+
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < 4; i++)
+            c = t[i] >> 26, t[i] &= ZC_M26, t[i + 1] += c;
+        if (pass == 0)
+            c = t[4] >> 26, t[4] &= ZC_M26, t[0] += c * 5;
+    }
+    st->h[0] = t[0] | (t[1] << 26) | (t[2] << 52);
+    st->h[1] = (t[2] >> 12) | (t[3] << 14) | (t[4] << 40);
+    st->h[2] = t[4] >> 24;
+}
+
 /* h = sum over lanes of acc_j * r^(4-j), back in radix 2^64 for scalar code. */
 static ZC_AVX2 void zc_poly26_collapse(zc_poly64 *st)
 {
     const __m256i zero = _mm256_setzero_si256();
     const __m256i zeros[5] = { zero, zero, zero, zero, zero };
     __m256i a[5], r[5], s[5];
-    uint64_t t[5], lanes[4] __attribute__((aligned(32))), c;
+    uint64_t t[5], lanes[4] __attribute__((aligned(32)));
 
     for (int i = 0; i < 5; i++) {
         a[i] = _mm256_load_si256((const __m256i *)st->v.avx2.acc[i]);
@@ -217,16 +234,7 @@ static ZC_AVX2 void zc_poly26_collapse(zc_poly64 *st)
         _mm256_store_si256((__m256i *)lanes, a[i]);
         t[i] = lanes[0] + lanes[1] + lanes[2] + lanes[3];
     }
-    /* Four lanes summed: limbs below 2^29; carry twice round, then radix 2^64. */
-    for (int pass = 0; pass < 2; pass++) {
-        for (int i = 0; i < 4; i++)
-            c = t[i] >> 26, t[i] &= ZC_M26, t[i + 1] += c;
-        if (pass == 0)
-            c = t[4] >> 26, t[4] &= ZC_M26, t[0] += c * 5;
-    }
-    st->h[0] = t[0] | (t[1] << 26) | (t[2] << 52);
-    st->h[1] = (t[2] >> 12) | (t[3] << 14) | (t[4] << 40);
-    st->h[2] = t[4] >> 24;
+    zc_poly26_to64(st, t);
     st->vec_active = 0;
     zc_wipe(t, sizeof(t));
     zc_wipe(lanes, sizeof(lanes));
@@ -273,22 +281,6 @@ ZC_AVX2_INLINE __m256i zc_v26_pair(const unsigned char *lo, const unsigned char 
     return _mm256_inserti128_si256(
         _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)lo)),
         _mm_loadu_si128((const __m128i *)hi), 1);
-}
-
-/* 26-bit limbs (a lane's, after mul_add) -> the scalar state's radix 2^64. */
-static void zc_poly26_to64(zc_poly64 *st, uint64_t t[5])
-{
-    uint64_t c;
-
-    for (int pass = 0; pass < 2; pass++) {
-        for (int i = 0; i < 4; i++)
-            c = t[i] >> 26, t[i] &= ZC_M26, t[i + 1] += c;
-        if (pass == 0)
-            c = t[4] >> 26, t[4] &= ZC_M26, t[0] += c * 5;
-    }
-    st->h[0] = t[0] | (t[1] << 26) | (t[2] << 52);
-    st->h[1] = (t[2] >> 12) | (t[3] << 14) | (t[4] << 40);
-    st->h[2] = t[4] >> 24;
 }
 
 /* Up to ZC_POLY_LANES packets; lane j of set k is packet 4 k + j. */
