@@ -256,17 +256,17 @@ int zc_kat_run(const zc_aead_ops *const aead[ZC_ALG_COUNT])
 /*
  * The multi-lane path (msg_batch): batches sealed and opened in place,
  * every message against the portable backend's one-message result. Shape
- * 0: mixed lengths (empty to past the lanes' limit, so both the lanes and
- * the single-message path run, a short group at the end); shape 1: every
- * packet 256 B to 1 KiB, so the Poly1305 lanes run too (ChaCha20-Poly1305
- * takes them only for groups of such packets).
+ * 0: mixed lengths (empty to past every backend's lanes_max_blocks, so
+ * both the lanes and the single-message path run, a short group at the
+ * end); shape 1: every packet 256 B to 1.5 KiB, so the Poly1305 lanes run
+ * too (ChaCha20-Poly1305 takes them only for groups of such packets).
  */
 #define ZC_KAT_BATCH 21
-#define ZC_KAT_BATCH_LEN 1100
+#define ZC_KAT_BATCH_LEN 1700
 
 static size_t zc_kat_batch_len(int shape, size_t i)
 {
-    return shape == 0 ? (i * 397 + i * i * 13) % ZC_KAT_BATCH_LEN : 256 + (i * 181) % 769;
+    return shape == 0 ? (i * 397 + i * i * 29) % ZC_KAT_BATCH_LEN : 256 + (i * 181) % 1281;
 }
 
 static int zc_kat_batch_shape(const zc_aead_ops *ops, zc_alg alg, int shape)

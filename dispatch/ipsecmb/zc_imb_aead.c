@@ -69,11 +69,16 @@ _Static_assert(_Alignof(struct gcm_key_data) >= 64, "gcm_key_data must be 64-byt
  *
  * The avx2 backend on a VAES CPU: ipsec-mb 1.3 has no VAES code on AVX2,
  * ours runs 1.3x its AVX2 code at 1 KiB and 2-2.6x at 16 KiB, so ours from
- * ZC_IMB_OWN256_LONG_MIN (at 512 B at par, below that ipsec-mb: there is no
- * fused pass on AVX2). ipsec-mb 1.5+ has VAES on AVX2, measured with 2.0
+ * ZC_IMB_OWN256_LONG_MIN (at 512 B at par), and the fused pass up to
+ * ZC_X86_GCM_FUSED_MAX (Zen 3, 3.0, record shape, same process as the
+ * build before: 1.15-1.61x the default at 16-480 B where ipsec-mb's AVX2
+ * code gave 1.10-1.48x). ipsec-mb 1.5+ has VAES on AVX2, measured with 2.0
  * at 1.06x ours at 16 KiB and more below: where its manager runs that code
  * it keeps everything. It does not without GFNI (Zen 3): there ipsec-mb 2
- * runs 128-bit AES-NI code, and ours takes over from 1 KiB as with 1.3.
+ * runs 128-bit AES-NI code, and ours takes the same lengths as with 1.3
+ * (3.5: 0.96-1.15x at 16-256 B, from 0.72-1.14x; 1.65-1.86x at 16 KiB;
+ * ipsec-mb's code between, 0.89-1.12x at 512-768 B; an own two-chunk
+ * fused pass up to 992 B measured no better there and was not kept).
  *
  * The others keep ipsec-mb, which beat a one-block AES-NI kernel there
  * (see zc_x86_gcm.c).
@@ -94,7 +99,7 @@ static int32_t zc_imb_own_kernel(zc_imb_arch arch, uint32_t *short_lim, uint32_t
     } else if (arch == ZC_IMB_AVX2 && vaes && !zc_imb_arch_runs_vaes(arch)
                && zc_x86_gcm_kernel_available(ZC_X86_GCM_VAES256)) {
         id = ZC_X86_GCM_VAES256;
-        *short_lim = 0, *long_min = ZC_IMB_OWN256_LONG_MIN;
+        *short_lim = ZC_X86_GCM_FUSED_MAX + 1, *long_min = ZC_IMB_OWN256_LONG_MIN;
     }
     return id;
 #else

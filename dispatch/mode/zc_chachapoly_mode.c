@@ -309,12 +309,10 @@ int zc_chachapoly_mode_oneshot(const zc_chachapoly_prims *p, const void *key,
 /* ------------------------------------------------------------ batches */
 
 /*
- * Packets of up to this many blocks go through the lanes; longer ones keep
- * the single-message path, whose full-width passes already fill the
- * vectors. A group of fewer packets than a quarter of the lanes does too:
- * the idle lanes would cost more than the calls saved.
+ * Packets of up to p->lanes_max_blocks go through the lanes. A group of
+ * fewer packets than a quarter of the lanes runs one by one: the idle
+ * lanes would cost more than the calls saved.
  */
-#define ZC_CP_BATCH_BLOCKS 16
 
 /*
  * A group's tags go through the backend's Poly1305 lanes when its shortest
@@ -450,7 +448,7 @@ int zc_chachapoly_mode_batch(const zc_chachapoly_prims *p, const void *key,
     for (size_t i = 0; i <= n; i++) {
         zc_batch_msg *b = i < n ? &msgs[i] : NULL;
         int lane = b != NULL && p->chacha20_lanes != NULL && b->ivlen == 12
-                   && b->len <= 64 * ZC_CP_BATCH_BLOCKS;
+                   && b->len <= 64 * (size_t)p->lanes_max_blocks;
 
         if (lane)
             g[cnt++] = b;

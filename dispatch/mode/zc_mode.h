@@ -112,6 +112,12 @@ typedef struct zc_chachapoly_prims {
      */
     void (*poly_lanes)(const unsigned char (*key)[32], const zc_poly_lane_msg *msg,
                        size_t cnt, unsigned char *const tag[]);
+    /*
+     * With chacha20_lanes: packets of up to this many 64-byte blocks go
+     * through the lanes; longer ones keep the single-message path, whose
+     * full-width passes fill the vectors as well (measured per backend).
+     */
+    unsigned lanes_max_blocks;
 } zc_chachapoly_prims;
 
 #define ZC_CP_KS_BLOCKS 16

@@ -248,4 +248,5 @@ const zc_chachapoly_prims zc_x86_chachapoly_avx512_prims = {
     1,  /* seventeen: the seventeenth rides in the sixteen's rounds */
     zc_x86_chacha20_lanes16, 16, /* bursts: one packet per 32-bit lane */
     NULL, /* the IFMA lanes are not written; AVX2's are not measured on AVX-512 */
+    16,   /* up to 1 KiB: above, a 16-block pass fills the vectors as well */
 };
