@@ -154,6 +154,18 @@ backend_of() {
     sse) echo sse ;;
     esac
 }
+# What zcrypto must not see of this CPU for the class: its own VAES kernels
+# (the avx2 backend's 256-bit VAES AES-GCM) would otherwise run in a class
+# whose CPUs have no VAES.
+x86cap_of() {
+    case $1 in
+    avx512) echo "" ;;
+    avx2vaes) echo avx512 ;;
+    avx2) echo avx512,vaes ;;
+    avx|avxmovbe) echo avx2 ;;
+    sse) echo avx ;;
+    esac
+}
 algs_of() {
     if [ "$1" = avx2 ] && [ $imb_avx2_vaes = 1 ]; then echo ChaCha20-Poly1305; else echo $algs; fi
 }
@@ -168,15 +180,15 @@ echo "openssl,ipsecmb,class,backend,ia32cap,pass,alg,dir,size,zc_best_mbps,def_b
 t0=$(date +%s)
 for pass in $(seq 1 "$passes"); do
     for cls in $classes; do
-        be=$(backend_of "$cls") mask=$(mask_of "$cls") a=$(algs_of "$cls")
+        be=$(backend_of "$cls") mask=$(mask_of "$cls") a=$(algs_of "$cls") cap=$(x86cap_of "$cls")
         [ -n "$mask" ] || { echo "cpu_classes.sh: unknown class $cls" >&2; exit 2; }
         if ! has "$be"; then echo "# $cls: backend $be not available here, skipped"; continue; fi
         d="$work/$cls.$pass" load=$(cut -d' ' -f1 /proc/loadavg)
         if [ "$mask" = none ]; then
-            env -u OPENSSL_ia32cap $BENCH --backend "$be" --iv-only --modes oneshot --algs "$a" \
+            env -u OPENSSL_ia32cap ZC_X86CAP="$cap" $BENCH --backend "$be" --iv-only --modes oneshot --algs "$a" \
                 --sizes "$sizes" --seconds "$seconds" --rounds "$rounds" --out "$d" >"$d.log" 2>&1
         else
-            OPENSSL_ia32cap="$mask" $BENCH --backend "$be" --iv-only --modes oneshot --algs "$a" \
+            OPENSSL_ia32cap="$mask" ZC_X86CAP="$cap" $BENCH --backend "$be" --iv-only --modes oneshot --algs "$a" \
                 --sizes "$sizes" --seconds "$seconds" --rounds "$rounds" --out "$d" >"$d.log" 2>&1
         fi || { echo "cpu_classes.sh: zc_bench failed for class $cls:" >&2; tail -20 "$d.log" >&2; exit 1; }
         # join zc_bench.csv (best_mbps per provider) with ratios.csv
@@ -187,7 +199,7 @@ for pass in $(seq 1 "$passes"); do
               printf "%s,%s,%s,%s,%s,%s,%s,%s,%s,%.1f,%.1f,%s,%s,%s,%s\n", o, i, c, b, m, p, $1, $3, $4,
                      best["zcrypto," k], best["default," k], $7, $5, $6, l }' \
             "$d/zc_bench.csv" "$d/ratios.csv" >>"$csv"
-        echo "# pass $pass $cls (backend $be, OPENSSL_ia32cap=$mask): done at $(( $(date +%s) - t0 )) s, load average at start $load"
+        echo "# pass $pass $cls (backend $be, ZC_X86CAP=${cap:-none}, OPENSSL_ia32cap=$mask): done at $(( $(date +%s) - t0 )) s, load average at start $load"
     done
 done
 

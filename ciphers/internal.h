@@ -137,6 +137,14 @@ static inline int zc_key_equal(const unsigned char *a, const unsigned char *b, s
     return eq;
 }
 
+/* Wipes a small secret on the per-record path (a computed tag): a memset
+ * the compiler must keep, where OPENSSL_cleanse is a call and a loop. */
+static inline void zc_aead_wipe(void *p, size_t n)
+{
+    memset(p, 0, n);
+    __asm__ __volatile__("" : : "r"(p) : "memory");
+}
+
 /* zc_aead.c: lifecycle and the message engine. */
 /* Makes room for an IV of ivlen bytes (a no-op up to ZC_GCM_IV_INLINE). */
 int zc_aead_iv_reserve(zc_aead_ctx *ctx, size_t ivlen);

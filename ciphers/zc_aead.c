@@ -268,6 +268,18 @@ int zc_aead_set_iv(zc_aead_ctx *ctx, const unsigned char *iv, size_t ivlen)
     size_t max = ctx->kind->family == ZC_FAMILY_GCM ? ZC_GCM_IV_MAX : ZC_CHACHA_IV_LEN;
     size_t min = ctx->kind->family == ZC_FAMILY_GCM ? 1 : ZC_CHACHA_IV_LEN;
 
+    if (ivlen == 12 && ctx->ivlen == 12) {
+        /* Every TLS record: a 96-bit IV where one is held already. What the
+         * general path below does, without its calls. */
+        memcpy(ctx->iv_inline, iv, 12);
+        memcpy(ctx->msg_iv_inline, iv, 12);
+        ctx->iv_gen_rand = 0;
+        ctx->tls_aad_set = 0;
+        ctx->aad_len = 0;
+        ctx->data_len = 0;
+        ctx->phase = ZC_MSG_READY;
+        return 1;
+    }
     if (ivlen < min || ivlen > max) {
         ZC_CTX_RAISE(ctx, ZC_R_INVALID_IV_LENGTH, "%s IV length %zu (allowed %zu..%zu)",
                      zc_alg_name(ctx->kind->alg), ivlen, min, max);
@@ -295,13 +307,14 @@ static int zc_aead_init(zc_aead_ctx *ctx, const unsigned char *key, size_t keyle
     }
     ctx->enc = enc;
 #ifdef ZC_HAVE_PIPELINE
-    zc_pipe_off(ctx);
+    if (ctx->pipe != NULL)
+        zc_pipe_off(ctx);
 #endif
     if (iv != NULL && !zc_aead_set_iv(ctx, iv, ivlen))
         return 0;
     if (key != NULL && !zc_aead_key_install(ctx, key, keylen))
         return 0;
-    return zc_aead_set_ctx_params(ctx, params);
+    return params == NULL || zc_aead_set_ctx_params(ctx, params);
 }
 
 int zc_aead_einit(void *vctx, const unsigned char *key, size_t keylen,
@@ -408,40 +421,79 @@ static int zc_aead_msg_begin(zc_aead_ctx *ctx, size_t first_len)
     return 1;
 }
 
+/* The message's start and first data in one backend call (msg_first),
+ * where no offload can be wanted: the TLS 1.3 record path. */
+static int zc_aead_msg_first(zc_aead_ctx *ctx, unsigned char *out, const unsigned char *in,
+                             size_t inl)
+{
+    ctx->lat_t0 = zc_stats_sample_begin(&ctx->provctx->stats, &ctx->lat_countdown);
+    if (!ctx->ops->msg_first(ctx->key_state, ctx->msg_state, zc_aead_msg_iv(ctx), ctx->ivlen,
+                             zc_aead_aad_buf(ctx), ctx->aad_len, out, in, inl, ctx->enc)) {
+        ctx->lat_t0 = 0;
+        zc_stats_count_error(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg);
+        ZC_CTX_RAISE(ctx, ZC_R_BACKEND_FAILURE, "%s message on backend %s",
+                     zc_alg_name(ctx->kind->alg), ctx->backend->name);
+        return 0;
+    }
+    ctx->phase = ZC_MSG_DATA;
+    return 1;
+}
+
+/* AAD (out == NULL): buffered until the data or final hands it over. */
+static int zc_aead_stream_aad(zc_aead_ctx *ctx, size_t *outl, const unsigned char *in,
+                              size_t inl)
+{
+    *outl = 0;
+    if (!zc_aead_msg_ready(ctx))
+        return 0;
+    if (ctx->phase == ZC_MSG_DATA) {
+        ZC_CTX_RAISE(ctx, ZC_R_AAD_AFTER_DATA, "%s", zc_alg_name(ctx->kind->alg));
+        return 0;
+    }
+    /* A TLS 1.3 record's 5 (or 13) bytes, the usual case, without the
+     * growth check's call. */
+    if (ctx->aad_heap == NULL && inl <= ZC_AAD_INLINE - ctx->aad_len) {
+        memcpy(ctx->aad_inline + ctx->aad_len, in, inl);
+        ctx->aad_len += inl;
+    } else if (!zc_aead_aad_append(ctx, in, inl)) {
+        return 0;
+    }
+    ctx->phase = ZC_MSG_AAD;
+    *outl = inl;
+    return 1;
+}
+
 static int zc_aead_stream(zc_aead_ctx *ctx, unsigned char *out, size_t *outl,
                           const unsigned char *in, size_t inl)
 {
     uint64_t limit = ctx->kind->family == ZC_FAMILY_GCM ? ZC_GCM_MAX_DATA
                                                        : ZC_CHACHA_MAX_DATA;
 
+    if (out == NULL)
+        return zc_aead_stream_aad(ctx, outl, in, inl);
     *outl = 0;
     if (!zc_aead_msg_ready(ctx))
         return 0;
-    if (out == NULL) {
-        if (ctx->phase == ZC_MSG_DATA) {
-            ZC_CTX_RAISE(ctx, ZC_R_AAD_AFTER_DATA, "%s", zc_alg_name(ctx->kind->alg));
-            return 0;
-        }
-        if (!zc_aead_aad_append(ctx, in, inl))
-            return 0;
-        ctx->phase = ZC_MSG_AAD;
-        *outl = inl;
-        return 1;
-    }
     if (inl > limit - ctx->data_len) {
         ZC_CTX_RAISE(ctx, ZC_R_MESSAGE_TOO_LONG, "%s message over %llu bytes",
                      zc_alg_name(ctx->kind->alg), (unsigned long long)limit);
         return 0;
     }
-    if (!zc_aead_msg_begin(ctx, inl))
-        return 0;
-    if (!zc_async_msg_update(ctx->provctx->async, &ctx->in_flight, ctx->ops,
-                             ctx->key_state, ctx->msg_state, out, in, inl, ctx->enc,
-                             ctx->urgent)) {
-        zc_stats_count_error(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg);
-        ZC_CTX_RAISE(ctx, ZC_R_BACKEND_FAILURE, "%s update on backend %s",
-                     zc_alg_name(ctx->kind->alg), ctx->backend->name);
-        return 0;
+    if (ctx->phase != ZC_MSG_DATA && ctx->ops->msg_first != NULL
+        && zc_async_runs_inline(ctx->provctx->async, inl, ctx->urgent)) {
+        if (!zc_aead_msg_first(ctx, out, in, inl))
+            return 0;
+    } else {
+        if (!zc_aead_msg_begin(ctx, inl))
+            return 0;
+        if (!zc_async_msg_update(ctx->provctx->async, &ctx->in_flight, ctx->ops,
+                                 ctx->key_state, ctx->msg_state, out, in, inl, ctx->enc,
+                                 ctx->urgent)) {
+            zc_stats_count_error(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg);
+            ZC_CTX_RAISE(ctx, ZC_R_BACKEND_FAILURE, "%s update on backend %s",
+                         zc_alg_name(ctx->kind->alg), ctx->backend->name);
+            return 0;
+        }
     }
     ctx->data_len += inl;
     if ((ctx->bytes_unreported += inl) >= ZC_STATS_FLUSH_BYTES)
@@ -465,6 +517,8 @@ int zc_aead_update(void *vctx, unsigned char *out, size_t *outl, size_t outsize,
     }
     if (ctx->tls_aad_set)
         return zc_tls_record(ctx, out, outl, in, inl);
+    if (out == NULL)
+        return zc_aead_stream_aad(ctx, outl, in, inl);
     return zc_aead_stream(ctx, out, outl, in, inl);
 }
 
@@ -487,7 +541,7 @@ static int zc_aead_finish(zc_aead_ctx *ctx)
         ZC_CTX_RAISE(ctx, ZC_R_TAG_NOT_SET, "%s", zc_alg_name(ctx->kind->alg));
         return 0;
     }
-    if (!zc_aead_msg_begin(ctx, 0))
+    if (ctx->phase != ZC_MSG_DATA && !zc_aead_msg_begin(ctx, 0))
         return 0;
     /* Whatever happens below, this IV is spent. */
     ctx->phase = ZC_MSG_DONE;
@@ -516,11 +570,12 @@ static int zc_aead_finish(zc_aead_ctx *ctx)
     ok = 1;
 err:
     ctx->lat_t0 = 0;
-    zc_aead_stats_flush(ctx);
+    if (ctx->bytes_unreported != 0)
+        zc_aead_stats_flush(ctx);
     /* Encrypt's computed tag is the message's, public; decrypt's is the one
      * a forger wants. */
     if (!ctx->enc)
-        OPENSSL_cleanse(computed, sizeof(computed));
+        zc_aead_wipe(computed, sizeof(computed));
     return ok;
 }
 
@@ -616,6 +671,6 @@ int zc_aead_oneshot(zc_aead_ctx *ctx, const unsigned char *nonce, size_t noncele
         zc_stats_sample_end(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg, len, t0);
     ok = 1;
 err:
-    OPENSSL_cleanse(computed, sizeof(computed));
+    zc_aead_wipe(computed, sizeof(computed));
     return ok;
 }

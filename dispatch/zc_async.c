@@ -478,6 +478,21 @@ static int zc_async_submit(zc_async *as, zc_engine *e, zc_request *r)
     }
 }
 
+int zc_async_runs_inline(zc_async *as, size_t len, int urgent)
+{
+    if (as == NULL || !as->cfg.enabled)
+        return 1;
+    if (urgent) {
+        zc_async_count_inline(&as->st.inline_urgent);
+        return 1;
+    }
+    if (len < as->cfg.min_bytes) {
+        zc_async_count_inline(&as->st.inline_small);
+        return 1;
+    }
+    return 0;
+}
+
 static int zc_async_run(zc_async *as, zc_async_slot *slot, const zc_async_work *wk,
                         int urgent)
 {

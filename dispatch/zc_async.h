@@ -76,6 +76,11 @@ void zc_async_cancel(zc_async *as, zc_async_slot *slot);
 /* 1 if zc_async_msg_update would offload len bytes here and now: callers
  * with a faster inline one-shot path use it only when this says 0. */
 int zc_async_would_offload(const zc_async *as, size_t len, int urgent);
+/* 1 if an update of len bytes runs on the caller without even looking for
+ * a job (no scheduler, async off, urgent, or under min_bytes), counted as
+ * zc_async_msg_update counts it; the caller then runs it itself. 0: call
+ * zc_async_msg_update. */
+int zc_async_runs_inline(zc_async *as, size_t len, int urgent);
 
 /* Thread stop: retires the calling thread's wake-up fd for reuse by a new
  * thread (an engine may still signal it). */

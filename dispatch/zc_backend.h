@@ -78,6 +78,16 @@ typedef struct zc_aead_ops {
      * 0 failure.
      */
     int (*msg_batch)(const void *key_state, zc_batch_msg *msgs, size_t n, int enc);
+    /*
+     * Optional (may be NULL): msg_start and the message's first msg_update
+     * in one call, leaving the state as those two would (more updates may
+     * follow, then msg_finish). It is how a TLS 1.3 record arrives through
+     * EVP (IV, AAD, one update, final): one backend call where the data
+     * is, so a short record does not pay for the layers twice.
+     */
+    int (*msg_first)(const void *key_state, void *msg_state, const unsigned char *iv,
+                     size_t ivlen, const unsigned char *aad, size_t aadlen,
+                     unsigned char *out, const unsigned char *in, size_t len, int enc);
 } zc_aead_ops;
 
 /*

@@ -90,6 +90,10 @@ static void zc_cpu_detect(void)
         f |= ZC_CPU_GFNI_SHA;
     if ((f & ZC_CPU_AVX512) && __builtin_cpu_supports("avx512ifma"))
         f |= ZC_CPU_IFMA;
+    if (__get_cpuid(0, &a, &b, &c, &d) && b == 0x68747541u && d == 0x69746e65u
+        && c == 0x444d4163u && __get_cpuid(1, &a, &b, &c, &d)
+        && ((a >> 8) & 0xf) + ((a >> 20) & 0xff) == 0x19)   /* "AuthenticAMD", family 19h */
+        f |= ZC_CPU_AMD_F19H;
     f &= ~zc_cpu_x86_hidden();
 #elif defined(__aarch64__)
     /* Linux arm64 <asm/hwcap.h>: ASIMD bit 1, AES bit 3, PMULL bit 4. */

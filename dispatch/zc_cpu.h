@@ -21,6 +21,9 @@ enum {
     /* GFNI + SHA-NI: with VAES, what ipsec-mb 2's AVX2 manager needs to run
      * its VAES code (IMB_CPUFLAGS_AVX2_T2); Zen 3 has VAES without GFNI. */
     ZC_CPU_GFNI_SHA = 1u << 9,
+    /* AMD family 19h (Zen 3, Zen 4): with AVX-512 it is Zen 4, whose
+     * 512-bit ops run as two 256-bit halves, unlike Intel's and Zen 5's. */
+    ZC_CPU_AMD_F19H = 1u << 10,
 };
 
 typedef enum zc_cpu_class {

@@ -238,6 +238,25 @@ static int zc_imb_gcm_finish(const void *key_state, void *msg_state, unsigned ch
     return 1;
 }
 
+/* A TLS 1.3 record through EVP (zc_aead_ops.msg_first): where our kernel
+ * takes it, straight there. */
+static int zc_imb_gcm_first(const void *key_state, void *msg_state, const unsigned char *iv,
+                            size_t ivlen, const unsigned char *aad, size_t aadlen,
+                            unsigned char *out, const unsigned char *in, size_t len, int enc)
+{
+#ifdef ZC_HAVE_X86_AVX512
+    const zc_imb_gcm_key *k = key_state;
+    zc_imb_gcm_msg *g = msg_state;
+
+    if (zc_imb_gcm_use_own(k, len)) {
+        g->own = 1;
+        return zc_x86_gcm_first(&k->own, &g->u.own, iv, ivlen, aad, aadlen, out, in, len, enc);
+    }
+#endif
+    return zc_imb_gcm_start(key_state, msg_state, iv, ivlen, aad, aadlen, len)
+           && zc_imb_gcm_update(key_state, msg_state, out, in, len, enc);
+}
+
 /* TLS 1.2 records: short ones on our kernel; the rest decline (-1) and
  * take start/update/finish, which routes them to ipsec-mb. */
 static int zc_imb_gcm_oneshot(const void *key_state, const unsigned char *iv, size_t ivlen,
@@ -253,6 +272,54 @@ static int zc_imb_gcm_oneshot(const void *key_state, const unsigned char *iv, si
 #endif
     (void)k;
     return -1;
+}
+
+/* One message of a batch the lanes do not take, as the EVP path runs it. */
+static int zc_imb_gcm_one(const void *key_state, zc_batch_msg *m, int enc)
+{
+    unsigned char st[ZC_MSG_STATE_MAX] __attribute__((aligned(64)));
+    int r = zc_imb_gcm_oneshot(key_state, m->iv, m->ivlen, m->aad, m->aadlen, m->out, m->in,
+                               m->len, m->tag, enc);
+
+    if (r >= 0)
+        return r;
+    return zc_imb_gcm_start(key_state, st, m->iv, m->ivlen, m->aad, m->aadlen, m->len)
+           && zc_imb_gcm_update(key_state, st, m->out, m->in, m->len, enc)
+           && zc_imb_gcm_finish(key_state, st, m->tag, enc);
+}
+
+/*
+ * The pipeline (msg_batch): short packets four at a time through our
+ * kernel's lanes where it has them (VAES on AVX-512), the rest one by one.
+ */
+static int zc_imb_gcm_batch(const void *key_state, zc_batch_msg *msgs, size_t n, int enc)
+{
+#ifdef ZC_HAVE_X86_AVX512
+    const zc_imb_gcm_key *k = key_state;
+    const int lanes = k->own_kernel >= 0 && zc_x86_gcm_has_lanes(&k->own);
+    zc_batch_msg *grp[ZC_X86_GCM_LANES];
+    int g = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (lanes && zc_x86_gcm_lanes_fits(&msgs[i])) {
+            grp[g++] = &msgs[i];
+            if (g == ZC_X86_GCM_LANES) {
+                zc_x86_gcm_lanes(&k->own, grp, g, enc);
+                g = 0;
+            }
+        } else if (!zc_imb_gcm_one(key_state, &msgs[i], enc)) {
+            return 0;
+        }
+    }
+    if (g > 0)
+        zc_x86_gcm_lanes(&k->own, grp, g, enc);
+    return 1;
+#else
+    for (size_t i = 0; i < n; i++)
+        if (!zc_imb_gcm_one(key_state, &msgs[i], enc))
+            return 0;
+    return 1;
+#endif
 }
 
 static int zc_imb_cp_setup(void *key_state, const unsigned char *key, zc_imb_arch arch)
@@ -376,7 +443,7 @@ ZC_IMB_ARCH_OPS(ZC_IMB_AVX512)
 
 #define ZC_GCM_OPS(bits, arch) \
     [arch] = { zc_imb_gcm##bits##_setup_##arch, zc_imb_gcm_start, zc_imb_gcm_update, zc_imb_gcm_finish, \
-               zc_imb_gcm_oneshot }
+               zc_imb_gcm_oneshot, zc_imb_gcm_batch, zc_imb_gcm_first }
 #define ZC_CP_OPS(arch) \
     [arch] = { zc_imb_cp_setup_##arch, zc_imb_cp_start, zc_imb_cp_update, zc_imb_cp_finish, \
                zc_imb_cp_oneshot }

@@ -415,7 +415,8 @@ static void zc_cp_batch_group(const zc_chachapoly_prims *p, const zc_chachapoly_
         if (nb > blocks)
             blocks = nb;
     }
-    lanes_tag = p->poly_lanes != NULL && shortest >= 16 * ZC_CP_POLY_LANES_MIN_BLOCKS;
+    lanes_tag = p->poly_lanes != NULL && shortest >= 16 * ZC_CP_POLY_LANES_MIN_BLOCKS
+                && (p->poly_lanes_max_blocks == 0 || blocks <= p->poly_lanes_max_blocks);
     p->chacha20_lanes(k->k, ctr, (const uint32_t(*)[ZC_CP_LANES_MAX])nw, ks);
     for (size_t j = 0; j < cnt; j++)
         memcpy(pk[j], ks + 64 * j, 32);

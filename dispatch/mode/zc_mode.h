@@ -118,6 +118,12 @@ typedef struct zc_chachapoly_prims {
      * full-width passes fill the vectors as well (measured per backend).
      */
     unsigned lanes_max_blocks;
+    /*
+     * With poly_lanes: a group whose longest packet has more 64-byte blocks
+     * takes its tags one packet after another (0: no bound), where the
+     * backend's one-packet vector Poly1305 is faster (measured per backend).
+     */
+    unsigned poly_lanes_max_blocks;
 } zc_chachapoly_prims;
 
 #define ZC_CP_KS_BLOCKS 16
@@ -175,8 +181,17 @@ void zc_poly1305_64_finish(void *st, unsigned char tag[16]);
         (void)enc;                                                                    \
         return zc_##mode##_mode_finish(&(prims), k, m, tag);                          \
     }                                                                                 \
+    static int name##_first(const void *k, void *m, const unsigned char *iv,          \
+                            size_t ivlen, const unsigned char *aad, size_t aadlen,    \
+                            unsigned char *out, const unsigned char *in, size_t len,  \
+                            int enc)                                                  \
+    {                                                                                 \
+        return zc_##mode##_mode_start(&(prims), k, m, iv, ivlen, aad, aadlen, len)    \
+               && zc_##mode##_mode_update(&(prims), k, m, out, in, len, enc);         \
+    }                                                                                 \
     static const zc_aead_ops name = {                                                 \
         key_setup_fn, name##_start, name##_update, name##_finish, oneshot_fn, batch_fn, \
+        name##_first,                                                                 \
     };
 
 #define ZC_GCM_MODE_OPS(name, prims, key_setup_fn) \

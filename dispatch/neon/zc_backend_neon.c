@@ -29,7 +29,7 @@ static const zc_chachapoly_prims zc_neon_chachapoly_prims = {
     4, /* zc_neon_chacha20 makes four blocks per pass */
     0,
     NULL, 0, /* no multi-lane ChaCha20: batches run packet after packet */
-    NULL, 0,
+    NULL, 0, 0,
 };
 ZC_CHACHAPOLY_MODE_OPS(zc_neon_chachapoly, zc_neon_chachapoly_prims)
 

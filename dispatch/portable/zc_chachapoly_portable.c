@@ -23,5 +23,5 @@ static void zc_chacha20_portable_xor(const uint32_t key[8], uint32_t counter,
 const zc_chachapoly_prims zc_chachapoly_portable_prims = {
     zc_chacha20_portable_xor, zc_poly1305_init, zc_poly1305_blocks, zc_poly1305_finish, 1, 0,
     NULL, 0, /* no multi-lane ChaCha20: batches run packet after packet */
-    NULL, 0,
+    NULL, 0, 0,
 };

@@ -271,6 +271,39 @@ ZC_AESNI int zc_x86_gcm_update(const zc_x86_gcm_key *k, zc_x86_gcm_msg *m, unsig
     return 1;
 }
 
+int zc_x86_gcm_has_lanes(const zc_x86_gcm_key *k)
+{
+    return zc_gcm_kern(k)->lanes != NULL;
+}
+
+void zc_x86_gcm_lanes(const zc_x86_gcm_key *k, zc_batch_msg *const *m, int n, int enc)
+{
+    zc_gcm_kern(k)->lanes(k, m, n, enc);
+}
+
+ZC_AESNI int zc_x86_gcm_first(const zc_x86_gcm_key *k, zc_x86_gcm_msg *m,
+                              const unsigned char *iv, size_t ivlen,
+                              const unsigned char *aad, size_t aadlen, unsigned char *out,
+                              const unsigned char *in, size_t len, int enc)
+{
+    const zc_x86_gcm_kernel *kn = zc_gcm_kern(k);
+
+    if (kn->fused == NULL || kn->aad_store == NULL || ivlen != 12
+        || !zc_gcm_fused_fits(aadlen, len))
+        return zc_x86_gcm_start(k, m, iv, ivlen, aad, aadlen)
+               && zc_x86_gcm_update(k, m, out, in, len, enc);
+    /* What start and the update's fused branch leave, set once: the AAD
+     * is kept (and read back from there) should more data follow. */
+    zc_gcm_j0(kn, k, m->j0, iv, 12);
+    kn->aad_store(m->aad, aad, aadlen);
+    kn->fused(k, m->j0, m->aad, aadlen, out, in, len, enc, m->x, m->ekj0, m->ks, m->pend);
+    m->aadlen = aadlen, m->aad_pend = (uint32_t)aadlen;
+    m->fused = ZC_X86_GCM_FUSED_SHORT, m->have_ekj0 = 1;
+    m->ctlen = len, m->pend_len = (uint32_t)len, m->used = (uint32_t)(len % 16);
+    m->next = 1 + (uint32_t)((len + 15) / 16);
+    return 1;
+}
+
 ZC_AESNI int zc_x86_gcm_finish(const zc_x86_gcm_key *k, zc_x86_gcm_msg *m,
                       unsigned char tag[ZC_TAG_LEN])
 {

@@ -88,6 +88,26 @@ int zc_x86_gcm_start(const zc_x86_gcm_key *k, zc_x86_gcm_msg *m,
                      const unsigned char *aad, size_t aadlen);
 int zc_x86_gcm_update(const zc_x86_gcm_key *k, zc_x86_gcm_msg *m, unsigned char *out,
                       const unsigned char *in, size_t len, int enc);
+/*
+ * Short whole messages side by side (the pipeline's msg_batch): up to
+ * ZC_X86_GCM_LANES at a time, each with a 96-bit IV, 1..ZC_X86_GCM_LANES_MAX
+ * bytes and at most 64 bytes of AAD, where the kernel has such a pass.
+ */
+#define ZC_X86_GCM_LANES 4
+#define ZC_X86_GCM_LANES_MAX 128
+int zc_x86_gcm_has_lanes(const zc_x86_gcm_key *k);
+static inline int zc_x86_gcm_lanes_fits(const zc_batch_msg *m)
+{
+    return m->ivlen == 12 && m->len > 0 && m->len <= ZC_X86_GCM_LANES_MAX && m->aadlen <= 64;
+}
+/* n (1..ZC_X86_GCM_LANES) messages that fit: every out and computed tag. */
+void zc_x86_gcm_lanes(const zc_x86_gcm_key *k, zc_batch_msg *const *m, int n, int enc);
+
+/* start, then the first update, in one call (the backend's msg_first). */
+int zc_x86_gcm_first(const zc_x86_gcm_key *k, zc_x86_gcm_msg *m,
+                     const unsigned char *iv, size_t ivlen,
+                     const unsigned char *aad, size_t aadlen, unsigned char *out,
+                     const unsigned char *in, size_t len, int enc);
 /* Writes the full tag and wipes what m held. */
 int zc_x86_gcm_finish(const zc_x86_gcm_key *k, zc_x86_gcm_msg *m,
                       unsigned char tag[ZC_TAG_LEN]);

@@ -77,6 +77,11 @@ typedef struct zc_x86_gcm_kernel {
     size_t (*bulk)(const zc_x86_gcm_key *k, const unsigned char j0[16], uint32_t idx,
                    unsigned char *out, const unsigned char *in, size_t len,
                    unsigned char x[16], int enc, const struct zc_gcm_fin *fin);
+    /*
+     * Optional: n (1..ZC_X86_GCM_LANES) whole short messages side by side,
+     * each as zc_x86_gcm_lanes_fits allows; writes every out and tag.
+     */
+    void (*lanes)(const zc_x86_gcm_key *k, zc_batch_msg *const *m, int n, int enc);
 } zc_x86_gcm_kernel;
 
 static inline int zc_gcm_fused_fits(size_t aadlen, size_t len)

@@ -235,8 +235,120 @@ ZC_VAES512 static void zc_gcm_aad_store_vaes512(unsigned char dst[64], const uns
     _mm512_storeu_si512(dst, _mm512_maskz_loadu_epi8(zc_range_mask(0, 0, len), src));
 }
 
+/*
+ * Packets side by side (the pipeline's short packets): a 64-byte packet
+ * alone is two vectors in one 14-round latency chain (J0 and its four
+ * blocks), so the AES units idle. Here up to four packets share a pass:
+ * their J0s in the lanes of one vector, then each packet's data in vpp
+ * vectors of its own (a constant after inlining: 1 or 2), and GHASH runs
+ * per packet from registers with its own powers of H, as the fused pass
+ * does for one.
+ */
+/* dword 3 (the big-endian counter's word) of every lane = c << 24: counter c. */
+#define ZC_LANES_CTR(c) _mm512_maskz_set1_epi32((__mmask16)0x8888, (int)((uint32_t)(c) << 24))
+
+ZC_VAES512_INLINE void zc_vaes_lanes(const zc_x86_gcm_key *k, const int vpp,
+                                     zc_batch_msg *const *m, int n, int enc)
+{
+    /* Data vector v of a packet holds its blocks 4v..4v+3: counters 2 + 4v + lane. */
+    const __m512i lane = _mm512_set_epi32(3 << 24, 0, 0, 0, 2 << 24, 0, 0, 0, 1 << 24, 0, 0, 0,
+                                          0, 0, 0, 0);
+    const unsigned rounds = k->rounds;
+    __m512i s[1 + 4 * 2], kr;
+    __m128i ekj0[4];
+
+    s[0] = _mm512_setzero_si512();
+    _Pragma("GCC unroll 4")
+    for (int p = 0; p < 4; p++) {
+        /* IV || 0 in every lane (a masked load: the IV is 12 bytes, never
+         * read past); lanes of absent packets repeat the first's. */
+        const __m512i b = _mm512_broadcast_i32x4(
+            _mm_maskz_loadu_epi8((__mmask16)0x0fff, m[p < n ? p : 0]->iv));
+
+        s[0] = _mm512_mask_blend_epi64((__mmask8)(3u << (2 * p)), s[0],
+                                       _mm512_add_epi32(b, ZC_LANES_CTR(1)));
+        _Pragma("GCC unroll 2")
+        for (int v = 0; v < vpp; v++)
+            s[1 + p * vpp + v] = _mm512_add_epi32(_mm512_add_epi32(b, lane),
+                                                  ZC_LANES_CTR(2 + 4 * v));
+    }
+    kr = _mm512_broadcast_i32x4(_mm_load_si128((const __m128i *)k->rk[0]));
+    _Pragma("GCC unroll 9")
+    for (int i = 0; i < 1 + 4 * vpp; i++)
+        s[i] = _mm512_xor_si512(s[i], kr);
+    for (unsigned r = 1; r < rounds; r++) {
+        kr = _mm512_broadcast_i32x4(_mm_load_si128((const __m128i *)k->rk[r]));
+        _Pragma("GCC unroll 9")
+        for (int i = 0; i < 1 + 4 * vpp; i++)
+            s[i] = _mm512_aesenc_epi128(s[i], kr);
+    }
+    kr = _mm512_broadcast_i32x4(_mm_load_si128((const __m128i *)k->rk[rounds]));
+    _Pragma("GCC unroll 9")
+    for (int i = 0; i < 1 + 4 * vpp; i++)
+        s[i] = _mm512_aesenclast_epi128(s[i], kr);
+    ekj0[0] = _mm512_castsi512_si128(s[0]);
+    ekj0[1] = _mm512_extracti32x4_epi32(s[0], 1);
+    ekj0[2] = _mm512_extracti32x4_epi32(s[0], 2);
+    ekj0[3] = _mm512_extracti32x4_epi32(s[0], 3);
+    _Pragma("GCC unroll 4")
+    for (int p = 0; p < 4; p++) {
+        if (p >= n)
+            break;
+        zc_batch_msg *q = m[p];
+        /* As in the fused pass: AAD block a at position a, data block d at
+         * aadb + d, the length block last (H^1). */
+        const size_t aadb = (q->aadlen + 15) / 16, mb = aadb + (q->len + 15) / 16 + 1;
+        const size_t first = ZC_X86_GCM_POWERS - mb;
+        __m512i lo = _mm512_setzero_si512(), mi = lo, hi = lo;
+
+        if (q->aadlen != 0)
+            zc_bclmul_vaes512(zc_bswap512(_mm512_maskz_loadu_epi8(
+                                  zc_range_mask(0, 0, q->aadlen), q->aad)),
+                              _mm512_loadu_si512(ZC_GCM_HP(k, first)), &lo, &mi, &hi);
+        _Pragma("GCC unroll 2")
+        for (int v = 0; v < vpp; v++) {
+            const size_t base = (size_t)v * 64;
+
+            if (base >= q->len)
+                break;
+            const __mmask64 msk = zc_range_mask(base, base, q->len);
+            __m512i d = _mm512_maskz_loadu_epi8(msk, q->in + base);
+            __m512i x = _mm512_xor_si512(d, s[1 + p * vpp + v]);
+            __m512i c = enc ? _mm512_maskz_mov_epi8(msk, x) : d;
+
+            _mm512_mask_storeu_epi8(q->out + base, msk, x);
+            zc_bclmul_vaes512(zc_bswap512(c),
+                              _mm512_loadu_si512(ZC_GCM_HP(k, first + aadb + 4 * (size_t)v)),
+                              &lo, &mi, &hi);
+        }
+        {
+            const __m128i l = _mm_set_epi64x((long long)(q->aadlen * 8), (long long)(q->len * 8));
+            const __m128i h = _mm_loadu_si128((const __m128i *)ZC_GCM_HP(k, ZC_X86_GCM_POWERS - 1));
+            __m128i lo1 = _mm_xor_si128(zc_fold512(lo), _mm_clmulepi64_si128(l, h, 0x00));
+            __m128i mi1 = _mm_ternarylogic_epi64(zc_fold512(mi), _mm_clmulepi64_si128(l, h, 0x01),
+                                                 _mm_clmulepi64_si128(l, h, 0x10), 0x96);
+            __m128i hi1 = _mm_xor_si128(zc_fold512(hi), _mm_clmulepi64_si128(l, h, 0x11));
+
+            _mm_storeu_si128((__m128i *)q->tag,
+                             _mm_xor_si128(zc_gcm_bswap(zc_gcm_reduce(lo1, mi1, hi1)), ekj0[p]));
+        }
+    }
+}
+
+ZC_VAES512 static void zc_gcm_lanes_vaes512(const zc_x86_gcm_key *k, zc_batch_msg *const *m,
+                                            int n, int enc)
+{
+    size_t longest = 0;
+
+    for (int p = 0; p < n; p++)
+        longest = m[p]->len > longest ? m[p]->len : longest;
+    if (longest <= 64)
+        zc_vaes_lanes(k, 1, m, n, enc);
+    else
+        zc_vaes_lanes(k, 2, m, n, enc);
+}
 
 const zc_x86_gcm_kernel zc_x86_gcm_vaes512_kernel = {
     zc_gcm_ctr_vaes512, zc_gcm_ghash_vaes512, zc_gcm_fused_vaes512, zc_gcm_aad_store_vaes512,
-    zc_gcm_bulk_vaes512,
+    zc_gcm_bulk_vaes512, zc_gcm_lanes_vaes512,
 };

@@ -304,5 +304,5 @@ ZC_V256 static void zc_gcm_aad_store_vaes256(unsigned char dst[64], const unsign
 
 const zc_x86_gcm_kernel zc_x86_gcm_vaes256_kernel = {
     zc_gcm_ctr_vaes256, zc_gcm_ghash_vaes256, zc_gcm_fused_vaes256, zc_gcm_aad_store_vaes256,
-    zc_gcm_bulk_vaes256,
+    zc_gcm_bulk_vaes256, NULL,
 };
