@@ -137,22 +137,30 @@ static inline int zc_key_equal(const unsigned char *a, const unsigned char *b, s
     return eq;
 }
 
-/* Wipes a small secret on the per-record path (a computed tag): a memset
- * the compiler must keep, where OPENSSL_cleanse is a call and a loop. */
-static inline void zc_aead_wipe(void *p, size_t n)
-{
-    memset(p, 0, n);
-    __asm__ __volatile__("" : : "r"(p) : "memory");
-}
-
 /* zc_aead.c: lifecycle and the message engine. */
 /* Makes room for an IV of ivlen bytes (a no-op up to ZC_GCM_IV_INLINE). */
 int zc_aead_iv_reserve(zc_aead_ctx *ctx, size_t ivlen);
 void *zc_aead_newctx(void *provctx, const zc_aead_kind *kind);
 int zc_aead_key_install(zc_aead_ctx *ctx, const unsigned char *key, size_t keylen);
 int zc_aead_set_iv(zc_aead_ctx *ctx, const unsigned char *iv, size_t ivlen);
-/* Arms a new message with ctx->iv as its IV (phase READY, AAD cleared). */
-void zc_aead_msg_arm(zc_aead_ctx *ctx);
+/* IV copies: the 96-bit IV of TLS in two moves, not a libc call. */
+static inline void zc_iv_copy(unsigned char *dst, const unsigned char *src, size_t len)
+{
+    if (len == 12)
+        memcpy(dst, src, 12);
+    else
+        memcpy(dst, src, len);
+}
+
+/* Arms a new message with ctx->iv as its IV (phase READY, AAD cleared);
+ * inline: every record's init runs it. */
+static inline void zc_aead_msg_arm(zc_aead_ctx *ctx)
+{
+    zc_iv_copy(zc_aead_msg_iv(ctx), zc_aead_iv(ctx), ctx->ivlen);
+    ctx->aad_len = 0;
+    ctx->data_len = 0;
+    ctx->phase = ZC_MSG_READY;
+}
 int zc_aead_rand(zc_aead_ctx *ctx, unsigned char *buf, size_t len);
 /* One whole message through the backend: out and the computed tag, which
  * the caller judges; a backend failure raises (and wipes out on decrypt). */

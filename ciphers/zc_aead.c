@@ -80,13 +80,18 @@ static zc_aead_ctx *zc_aead_alloc(void)
  */
 #define ZC_STATS_FLUSH_BYTES (1u << 20)
 
-static void zc_aead_stats_flush(zc_aead_ctx *ctx)
+static void zc_aead_stats_report(zc_aead_ctx *ctx)
 {
-    if (ctx->bytes_unreported == 0)
-        return;
     zc_stats_count_bytes(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg,
                          ctx->bytes_unreported);
     ctx->bytes_unreported = 0;
+}
+
+/* Inline: final runs it on every record, usually with nothing to report. */
+static inline void zc_aead_stats_flush(zc_aead_ctx *ctx)
+{
+    if (ctx->bytes_unreported != 0)
+        zc_aead_stats_report(ctx);
 }
 
 static void zc_aead_release(zc_aead_ctx *ctx)
@@ -186,23 +191,6 @@ int zc_aead_rand(zc_aead_ctx *ctx, unsigned char *buf, size_t len)
     return 1;
 }
 
-/* IV copies: the 96-bit IV of TLS in two moves, not a libc call. */
-static inline void zc_iv_copy(unsigned char *dst, const unsigned char *src, size_t len)
-{
-    if (len == 12)
-        memcpy(dst, src, 12);
-    else
-        memcpy(dst, src, len);
-}
-
-void zc_aead_msg_arm(zc_aead_ctx *ctx)
-{
-    zc_iv_copy(zc_aead_msg_iv(ctx), zc_aead_iv(ctx), ctx->ivlen);
-    ctx->aad_len = 0;
-    ctx->data_len = 0;
-    ctx->phase = ZC_MSG_READY;
-}
-
 /* A full tag inline, a truncated one through CRYPTO_memcmp. */
 static int zc_tag_equal(const unsigned char *computed, const unsigned char *expected, size_t len)
 {
@@ -268,25 +256,17 @@ int zc_aead_set_iv(zc_aead_ctx *ctx, const unsigned char *iv, size_t ivlen)
     size_t max = ctx->kind->family == ZC_FAMILY_GCM ? ZC_GCM_IV_MAX : ZC_CHACHA_IV_LEN;
     size_t min = ctx->kind->family == ZC_FAMILY_GCM ? 1 : ZC_CHACHA_IV_LEN;
 
-    if (ivlen == 12 && ctx->ivlen == 12) {
-        /* Every TLS record: a 96-bit IV where one is held already. What the
-         * general path below does, without its calls. */
-        memcpy(ctx->iv_inline, iv, 12);
-        memcpy(ctx->msg_iv_inline, iv, 12);
-        ctx->iv_gen_rand = 0;
-        ctx->tls_aad_set = 0;
-        ctx->aad_len = 0;
-        ctx->data_len = 0;
-        ctx->phase = ZC_MSG_READY;
-        return 1;
+    /* Every TLS record brings a 96-bit IV: valid for both families and
+     * inline, so it skips the checks and the reserve call. */
+    if (ivlen != 12) {
+        if (ivlen < min || ivlen > max) {
+            ZC_CTX_RAISE(ctx, ZC_R_INVALID_IV_LENGTH, "%s IV length %zu (allowed %zu..%zu)",
+                         zc_alg_name(ctx->kind->alg), ivlen, min, max);
+            return 0;
+        }
+        if (!zc_aead_iv_reserve(ctx, ivlen))
+            return 0;
     }
-    if (ivlen < min || ivlen > max) {
-        ZC_CTX_RAISE(ctx, ZC_R_INVALID_IV_LENGTH, "%s IV length %zu (allowed %zu..%zu)",
-                     zc_alg_name(ctx->kind->alg), ivlen, min, max);
-        return 0;
-    }
-    if (!zc_aead_iv_reserve(ctx, ivlen))
-        return 0;
     ctx->ivlen = ivlen;
     zc_iv_copy(zc_aead_iv(ctx), iv, ivlen);
     ctx->iv_gen_rand = 0;
@@ -570,12 +550,11 @@ static int zc_aead_finish(zc_aead_ctx *ctx)
     ok = 1;
 err:
     ctx->lat_t0 = 0;
-    if (ctx->bytes_unreported != 0)
-        zc_aead_stats_flush(ctx);
+    zc_aead_stats_flush(ctx);
     /* Encrypt's computed tag is the message's, public; decrypt's is the one
      * a forger wants. */
     if (!ctx->enc)
-        zc_aead_wipe(computed, sizeof(computed));
+        zc_wipe(computed, sizeof(computed));
     return ok;
 }
 
@@ -671,6 +650,6 @@ int zc_aead_oneshot(zc_aead_ctx *ctx, const unsigned char *nonce, size_t noncele
         zc_stats_sample_end(&ctx->provctx->stats, ctx->backend->id, ctx->kind->alg, len, t0);
     ok = 1;
 err:
-    zc_aead_wipe(computed, sizeof(computed));
+    zc_wipe(computed, sizeof(computed));
     return ok;
 }

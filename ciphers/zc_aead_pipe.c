@@ -53,17 +53,6 @@ struct zc_pipe {
     zc_batch_msg msgs[ZC_PIPE_MAX];             /* for the backend's batch path */
 };
 
-/*
- * Wipes on the per-batch path: a memset the compiler must keep. Per batch
- * OPENSSL_cleanse's byte loop over the tags costs more than a 64-byte
- * packet (zc_wipe in dispatch/mode says the same).
- */
-static inline void zc_pipe_wipe(void *ptr, size_t n)
-{
-    memset(ptr, 0, n);
-    __asm__ __volatile__("" : : "r"(ptr) : "memory");
-}
-
 #define ZC_PIPE_RAISE(ctx, reason, fmt, ...)                                   \
     ZC_CTX_RAISE((ctx), (reason), "%s pipeline: " fmt,                        \
                  zc_alg_name((ctx)->kind->alg), __VA_ARGS__)
@@ -357,7 +346,7 @@ static int zc_pipe_run_batch(zc_aead_ctx *ctx, unsigned char **out, const unsign
         memcpy(p->tag[i], p->msgs[i].tag, ZC_TAG_LEN);
         /* Decrypt's computed tags are what a forger wants. */
         if (!ctx->enc)
-            zc_pipe_wipe(p->msgs[i].tag, ZC_TAG_LEN);
+            zc_wipe(p->msgs[i].tag, ZC_TAG_LEN);
     }
     p->phase = ZC_PIPE_SEALED;
     return 1;
@@ -445,7 +434,7 @@ static int zc_pipe_verify(zc_aead_ctx *ctx)
                 first = i;
         }
     }
-    zc_pipe_wipe(p->tag, ZC_TAG_LEN * p->n);
+    zc_wipe(p->tag, ZC_TAG_LEN * p->n);
     if (bad == 0)
         return 1;
     for (size_t i = 0; i < bad; i++)

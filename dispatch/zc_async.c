@@ -507,16 +507,8 @@ static int zc_async_run(zc_async *as, zc_async_slot *slot, const zc_async_work *
     uint32_t gen;
     int result, counted;
 
-    if (as == NULL || !as->cfg.enabled)
+    if (zc_async_runs_inline(as, len, urgent))
         return zc_async_inline(wk);
-    if (urgent) {
-        zc_async_count_inline(&as->st.inline_urgent);
-        return zc_async_inline(wk);
-    }
-    if (len < as->cfg.min_bytes) {
-        zc_async_count_inline(&as->st.inline_small);
-        return zc_async_inline(wk);
-    }
     if ((job = ASYNC_get_current_job()) == NULL || (wctx = ASYNC_get_wait_ctx(job)) == NULL) {
         zc_async_count_inline(&as->st.inline_nojob);
         return zc_async_inline(wk);

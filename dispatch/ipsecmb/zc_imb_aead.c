@@ -274,19 +274,12 @@ static int zc_imb_gcm_oneshot(const void *key_state, const unsigned char *iv, si
     return -1;
 }
 
-/* One message of a batch the lanes do not take, as the EVP path runs it. */
-static int zc_imb_gcm_one(const void *key_state, zc_batch_msg *m, int enc)
-{
-    unsigned char st[ZC_MSG_STATE_MAX] __attribute__((aligned(64)));
-    int r = zc_imb_gcm_oneshot(key_state, m->iv, m->ivlen, m->aad, m->aadlen, m->out, m->in,
-                               m->len, m->tag, enc);
-
-    if (r >= 0)
-        return r;
-    return zc_imb_gcm_start(key_state, st, m->iv, m->ivlen, m->aad, m->aadlen, m->len)
-           && zc_imb_gcm_update(key_state, st, m->out, m->in, m->len, enc)
-           && zc_imb_gcm_finish(key_state, st, m->tag, enc);
-}
+/* Messages of a batch the lanes do not take go through the entry points
+ * every key size and arch shares (key setup alone differs), one by one. */
+static const zc_aead_ops zc_imb_gcm_single = {
+    NULL, zc_imb_gcm_start, zc_imb_gcm_update, zc_imb_gcm_finish, zc_imb_gcm_oneshot,
+    NULL, NULL,
+};
 
 /*
  * The pipeline (msg_batch): short packets four at a time through our
@@ -307,7 +300,7 @@ static int zc_imb_gcm_batch(const void *key_state, zc_batch_msg *msgs, size_t n,
                 zc_x86_gcm_lanes(&k->own, grp, g, enc);
                 g = 0;
             }
-        } else if (!zc_imb_gcm_one(key_state, &msgs[i], enc)) {
+        } else if (!zc_aead_batch_any(&zc_imb_gcm_single, key_state, &msgs[i], 1, enc, 0)) {
             return 0;
         }
     }
@@ -315,10 +308,7 @@ static int zc_imb_gcm_batch(const void *key_state, zc_batch_msg *msgs, size_t n,
         zc_x86_gcm_lanes(&k->own, grp, g, enc);
     return 1;
 #else
-    for (size_t i = 0; i < n; i++)
-        if (!zc_imb_gcm_one(key_state, &msgs[i], enc))
-            return 0;
-    return 1;
+    return zc_aead_batch_any(&zc_imb_gcm_single, key_state, msgs, n, enc, 0);
 #endif
 }
 

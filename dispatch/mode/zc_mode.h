@@ -14,18 +14,6 @@
 #include <string.h>
 #include "zc_backend.h"
 
-/*
- * Wipes secrets on the per-message path: a memset the compiler must keep
- * (the empty asm may read the memory). OPENSSL_cleanse does the same
- * through a slow loop: 91 cycles for the 640-byte Poly1305 state and 141
- * for a 1 KiB keystream buffer on AVX-512 EPYC, against 18 and 24.
- */
-static inline void zc_wipe(void *p, size_t n)
-{
-    memset(p, 0, n);
-    __asm__ __volatile__("" : : "r"(p) : "memory");
-}
-
 /* ---------------------------------------------------------------- GCM */
 typedef struct zc_gcm_prims {
     /* out = E_K(in), one block (H at key setup, E_K(J0) for the tag). */

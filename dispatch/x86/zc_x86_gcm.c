@@ -174,6 +174,15 @@ ZC_AESNI int zc_x86_gcm_start(const zc_x86_gcm_key *k, zc_x86_gcm_msg *m,
     return 1;
 }
 
+/* A message's first len bytes went through the kernel's fused pass: what
+ * finish, or further updates, read of it. */
+static inline void zc_gcm_fused_done(zc_x86_gcm_msg *m, size_t len)
+{
+    m->fused = ZC_X86_GCM_FUSED_SHORT, m->have_ekj0 = 1;
+    m->ctlen = len, m->pend_len = (uint32_t)len, m->used = (uint32_t)(len % 16);
+    m->next = 1 + (uint32_t)((len + 15) / 16);
+}
+
 /* Large updates go through in pieces that stay in L1 between CTR and GHASH. */
 #define ZC_GCM_DIRECT_PIECE 4096
 
@@ -188,9 +197,7 @@ ZC_AESNI int zc_x86_gcm_update(const zc_x86_gcm_key *k, zc_x86_gcm_msg *m, unsig
          * final hash, should finish come next. */
         kn->fused(k, m->j0, m->aad, m->aad_pend, out, in, len, enc, m->x, m->ekj0, m->ks,
                   m->pend);
-        m->fused = ZC_X86_GCM_FUSED_SHORT, m->have_ekj0 = 1;
-        m->ctlen = len, m->pend_len = (uint32_t)len, m->used = (uint32_t)(len % 16);
-        m->next += (uint32_t)((len + 15) / 16);
+        zc_gcm_fused_done(m, len);  /* no data before: next was 1 */
         return 1;
     }
     /* More data after a pass that left the final hash: what it hashed
@@ -298,9 +305,7 @@ ZC_AESNI int zc_x86_gcm_first(const zc_x86_gcm_key *k, zc_x86_gcm_msg *m,
     kn->aad_store(m->aad, aad, aadlen);
     kn->fused(k, m->j0, m->aad, aadlen, out, in, len, enc, m->x, m->ekj0, m->ks, m->pend);
     m->aadlen = aadlen, m->aad_pend = (uint32_t)aadlen;
-    m->fused = ZC_X86_GCM_FUSED_SHORT, m->have_ekj0 = 1;
-    m->ctlen = len, m->pend_len = (uint32_t)len, m->used = (uint32_t)(len % 16);
-    m->next = 1 + (uint32_t)((len + 15) / 16);
+    zc_gcm_fused_done(m, len);
     return 1;
 }
 
